@@ -1,0 +1,346 @@
+"""The registry: every ActivationSpec by canonical name, and every spelling that leads to one.
+
+A spelling resolves to a spec, a flavor and the defaults that spelling implies::
+
+    "leaky_relu"                       -> leaky_relu, torch flavor (slope 0.01)
+    "LeakyReLU", "torch.nn.LeakyReLU"  -> leaky_relu, torch flavor
+    "keras:leaky_relu"                 -> leaky_relu, keras flavor (slope 0.2)
+    "keras.layers.LeakyReLU"           -> leaky_relu, keras flavor, layer default (slope 0.3)
+    "leaky_relu(0.5)", "leaky_relu:negative_slope=0.5"
+                                       -> leaky_relu with negative_slope=0.5
+    "x*sigmoid(1.702*x)"               -> a custom spec built from the formula
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from actlab.catalog.spec import FLAVORS, ActivationSpec
+from actlab.errors import ParameterError, RegistrationError, UnknownActivationError
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A spec together with the flavor and parameter values that a spelling chose."""
+
+    spec: ActivationSpec
+    flavor: str | None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    text: str = ""
+
+    def bind(self, overrides: Mapping[str, Any] | None = None, *,
+             fill_examples: bool = False) -> dict[str, Any]:
+        """Validated parameter values: spec defaults < flavor < spelling < overrides."""
+        values = dict(self.params)
+        values.update(overrides or {})
+        return self.spec.bind(values, flavor=self.flavor, extra_defaults=self.defaults,
+                              fill_examples=fill_examples)
+
+    @property
+    def label(self) -> str:
+        """A short human label: name, flavor where not canonical, explicit parameters."""
+        text = self.spec.name
+        if self.flavor and self.flavor != default_flavor(self.spec):
+            text = f"{self.flavor}:{text}"
+        if self.params:
+            text += "(" + ", ".join(f"{k}={_fmt(v)}" for k, v in self.params.items()) + ")"
+        return text
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else repr(v)
+
+
+def default_flavor(spec: ActivationSpec) -> str | None:
+    """The flavor a bare canonical name means: PyTorch's where it has one."""
+    return "torch" if "torch" in spec.flavors else None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    spec_name: str
+    flavor: str | None
+    defaults: Mapping[str, Any]
+
+
+def _short_forms(spelling: str) -> list[str]:
+    """Common abbreviations of a framework spelling (`nn.X`, `F.x`, bare class names)."""
+    out = []
+    for prefix, short in (("torch.nn.functional.", "F."), ("torch.nn.", "nn.")):
+        if spelling.startswith(prefix):
+            rest = spelling[len(prefix):]
+            out.append(short + rest)
+            if short == "nn." and "." not in rest:
+                out.append(rest)
+    return out
+
+
+_CALL = re.compile(r"^\s*(?P<head>[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*)?)\s*\((?P<args>.*)\)\s*$",
+                   re.S)
+_NAME = re.compile(r"^[A-Za-z_][\w.]*$")
+
+
+class Registry:
+    """Canonical names -> specs, and every spelling -> (spec, flavor, defaults)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ActivationSpec] = {}
+        self._lookup: dict[str, _Entry] = {}
+        self._folded: dict[str, _Entry] = {}
+        self._lock = threading.RLock()
+
+    # -- registration -------------------------------------------------------------------
+    def register(self, spec: ActivationSpec, *, replace: bool = False) -> ActivationSpec:
+        """Add a spec; its canonical name, aliases and flavor spellings become lookups."""
+        if not isinstance(spec, ActivationSpec):
+            raise RegistrationError(f"register() takes an ActivationSpec, got {type(spec).__name__}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", spec.name):
+            raise RegistrationError(f"canonical name must be snake_case, got {spec.name!r}")
+        unknown = set(spec.flavors) - set(FLAVORS)
+        if unknown:
+            raise RegistrationError(f"{spec.name}: unknown flavors {sorted(unknown)}; "
+                                    f"known: {', '.join(FLAVORS)}")
+        for name, fl in spec.flavors.items():
+            names = {p.name for p in spec.params}
+            bad = (set(fl.defaults) | {k for d in fl.names.values() for k in d}) - names
+            bad |= set(fl.renames.values()) - names
+            if bad:
+                raise RegistrationError(f"{spec.name}: flavor {name} sets unknown parameters "
+                                        f"{sorted(bad)}")
+        with self._lock:
+            if spec.name in self._specs and not replace:
+                raise RegistrationError(f"an activation named {spec.name!r} is already registered")
+            entries: dict[str, _Entry] = {spec.name: _Entry(spec.name, default_flavor(spec), {})}
+            for alias in spec.aliases:
+                entries[alias] = _Entry(spec.name, default_flavor(spec), {})
+            for fname, fl in spec.flavors.items():
+                for spelling, extra in fl.names.items():
+                    entries[spelling] = _Entry(spec.name, fname, dict(extra))
+                    for short in _short_forms(spelling):
+                        entries.setdefault(short, _Entry(spec.name, fname, dict(extra)))
+            for key, entry in entries.items():
+                owner = self._lookup.get(key)
+                if owner is not None and owner.spec_name != spec.name:
+                    raise RegistrationError(f"{spec.name}: the name {key!r} already belongs to "
+                                            f"{owner.spec_name!r}")
+                folded = self._folded.get(_fold(key))
+                if (folded is not None and folded.spec_name != spec.name
+                        and key not in self._lookup):
+                    raise RegistrationError(f"{spec.name}: the name {key!r} is too close to one "
+                                            f"of {folded.spec_name!r}")
+            if replace and spec.name in self._specs:
+                self._forget(spec.name)
+            self._specs[spec.name] = spec
+            for key, entry in entries.items():
+                self._lookup[key] = entry
+                self._folded.setdefault(_fold(key), entry)
+        return spec
+
+    def _forget(self, name: str) -> None:
+        self._lookup = {k: e for k, e in self._lookup.items() if e.spec_name != name}
+        self._folded = {k: e for k, e in self._folded.items() if e.spec_name != name}
+
+    def unregister(self, name: str) -> None:
+        with self._lock:
+            if name not in self._specs:
+                raise UnknownActivationError(name, self._specs)
+            del self._specs[name]
+            self._forget(name)
+
+    # -- queries -------------------------------------------------------------------------
+    def names(self, family: str | None = None, flavor: str | None = None) -> list[str]:
+        return sorted(n for n, s in self._specs.items()
+                      if (family is None or s.family == family)
+                      and (flavor is None or flavor in s.flavors))
+
+    def specs(self) -> list[ActivationSpec]:
+        return [self._specs[n] for n in self.names()]
+
+    def families(self) -> list[str]:
+        return sorted({s.family for s in self._specs.values()})
+
+    def spellings(self) -> list[str]:
+        return sorted(self._lookup)
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            self._entry(name)
+        except UnknownActivationError:
+            return False
+        return True
+
+    def _entry(self, name: str) -> _Entry:
+        entry = self._lookup.get(name) or self._folded.get(_fold(name))
+        if entry is None:
+            raise UnknownActivationError(name, list(self._specs) + list(self._lookup))
+        return entry
+
+    def spec(self, name: str) -> ActivationSpec:
+        """The spec that a name (or any spelling, or a formula) stands for."""
+        return self.resolve(name).spec
+
+    # -- resolution ----------------------------------------------------------------------
+    def resolve(self, text: str | ActivationSpec | Resolved) -> Resolved:
+        """Turn a spelling, a flavored name, a call-like name or a formula into a Resolved."""
+        if isinstance(text, Resolved):
+            return text
+        if isinstance(text, ActivationSpec):
+            return Resolved(text, default_flavor(text), {}, {}, text.name)
+        if not isinstance(text, str) or not text.strip():
+            raise UnknownActivationError(repr(text), self._specs)
+        original = text
+        text = text.strip()
+        call = _CALL.match(text)
+        if call and self._is_name(call["head"]):
+            base = self._resolve_name(call["head"])
+            params = _parse_call_args(base.spec, call["args"], original)
+            return Resolved(base.spec, base.flavor, base.defaults, params, original)
+        parts = text.split(":")
+        if all(_NAME.match(p.strip()) or "=" in p for p in parts):
+            head = [p.strip() for p in parts if "=" not in p]
+            assigns = [p for p in parts if "=" in p]
+            if 1 <= len(head) <= 2 and (len(head) == 1 or head[0] in FLAVORS):
+                base = self._resolve_name(":".join(head))
+                params = {}
+                for chunk in assigns:
+                    params.update(_parse_assignments(chunk, original))
+                return Resolved(base.spec, base.flavor, base.defaults, params, original)
+        if _looks_like_formula(text):
+            from actlab.catalog.expression import expression_from_text
+
+            return Resolved(expression_from_text(text), None, {}, {}, original)
+        raise UnknownActivationError(text, list(self._specs) + list(self._lookup))
+
+    def _is_name(self, head: str) -> bool:
+        try:
+            self._resolve_name(head)
+        except UnknownActivationError:
+            return False
+        return True
+
+    def _resolve_name(self, name: str) -> Resolved:
+        if ":" in name:
+            framework, rest = name.split(":", 1)
+            base = self._resolve_name(rest)
+            spec = base.spec
+            if framework not in spec.flavors:
+                raise UnknownActivationError(
+                    name, [f"{f}:{spec.name}" for f in spec.flavors], what="flavor")
+            fl = spec.flavors[framework]
+            # "keras:LeakyReLU" means the Keras spelling whose last part is "LeakyReLU".
+            last = rest.split(".")[-1]
+            for spelling, extra in fl.names.items():
+                if spelling.split(".")[-1] == last:
+                    return Resolved(spec, framework, dict(extra), {}, name)
+            return Resolved(spec, framework, {}, {}, name)
+        entry = self._entry(name)
+        return Resolved(self._specs[entry.spec_name], entry.flavor, dict(entry.defaults), {}, name)
+
+
+def _fold(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def _looks_like_formula(text: str) -> bool:
+    return bool(re.search(r"[+\-*/()<>=,^ ]", text)) or text == "x"
+
+
+def _literal(node: ast.AST, source: str) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        raise ParameterError(f"parameter values in {source!r} must be plain numbers, booleans, "
+                             f"strings or None") from None
+
+
+def _parse_call_args(spec: ActivationSpec, args: str, source: str) -> dict[str, Any]:
+    if not args.strip():
+        return {}
+    try:
+        call = ast.parse(f"f({args})", mode="eval").body
+    except SyntaxError:
+        raise ParameterError(f"cannot read the parameters in {source!r}") from None
+    assert isinstance(call, ast.Call)
+    positional = [p.name for p in spec.params if p.role == "math"]
+    if len(call.args) > len(positional):
+        raise ParameterError(f"{spec.name} takes at most {len(positional)} positional "
+                             f"parameters ({', '.join(positional) or 'none'}) in {source!r}")
+    values = {name: _literal(node, source) for name, node in zip(positional, call.args)}
+    for kw in call.keywords:
+        if kw.arg is None:
+            raise ParameterError(f"cannot read the parameters in {source!r}")
+        values[kw.arg] = _literal(kw.value, source)
+    return values
+
+
+def _parse_assignments(chunk: str, source: str) -> dict[str, Any]:
+    try:
+        call = ast.parse(f"f({chunk})", mode="eval").body
+    except SyntaxError:
+        raise ParameterError(f"cannot read the parameters in {source!r}; write name=value") from None
+    assert isinstance(call, ast.Call)
+    if call.args:
+        raise ParameterError(f"cannot read the parameters in {source!r}; write name=value")
+    return {kw.arg: _literal(kw.value, source) for kw in call.keywords if kw.arg}
+
+
+_registry: Registry | None = None
+_registry_lock = threading.Lock()
+
+
+def registry() -> Registry:
+    """The process-wide registry, filled with the built-in catalog on first use."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                from actlab.catalog.families import all_specs
+
+                reg = Registry()
+                for spec in all_specs():
+                    reg.register(spec)
+                _registry = reg
+    return _registry
+
+
+def spec_by_reference(name: str, origin: str = "catalog", source: str = "") -> ActivationSpec:
+    """The spec a pickled reference points to (a registered name, or a formula)."""
+    if origin == "expression" and source:
+        from actlab.catalog.expression import expression_from_text
+
+        return expression_from_text(source)
+    return registry().resolve(name).spec
+
+
+def register(spec: ActivationSpec, *, replace: bool = False) -> ActivationSpec:
+    """Add a user's spec to the catalog (it becomes usable everywhere a name is)."""
+    return registry().register(spec, replace=replace)
+
+
+def resolve(text: str | ActivationSpec | Resolved) -> Resolved:
+    return registry().resolve(text)
+
+
+def spec(name: str | ActivationSpec) -> ActivationSpec:
+    return registry().resolve(name).spec
+
+
+def names(family: str | None = None, flavor: str | None = None) -> list[str]:
+    return registry().names(family=family, flavor=flavor)
+
+
+def all_spellings(specs: Iterable[ActivationSpec]) -> dict[str, list[str]]:
+    """For each spec, every spelling that resolves to it (for `actlab show`)."""
+    reg = registry()
+    wanted = {s.name for s in specs}
+    out: dict[str, list[str]] = {n: [] for n in wanted}
+    for key, entry in reg._lookup.items():
+        if entry.spec_name in wanted:
+            out[entry.spec_name].append(key)
+    return out

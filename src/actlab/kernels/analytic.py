@@ -1,0 +1,119 @@
+"""Lean autograd Functions built from a spec's analytic derivatives.
+
+An eager composite (``x * torch.sigmoid(1.702 * x)``) keeps every intermediate for
+backward. These Functions keep only the input (or, for vector functions whose
+gradient needs it, the output) and compute the gradient from the analytic
+derivative, so memory for backward is one tensor the size of the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from actlab.catalog.spec import ActivationSpec
+
+Tensor = torch.Tensor
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Half-precision inputs are computed in float32, as PyTorch's own kernels do."""
+    return torch.float32 if dtype in _LOW_PRECISION else dtype
+
+
+def _upcast(x: Tensor) -> Tensor:
+    return x.to(compute_dtype(x.dtype)) if x.dtype in _LOW_PRECISION else x
+
+
+def reduce_to_shape(grad: Tensor, shape: torch.Size) -> Tensor:
+    """Sum a broadcast gradient back to the shape of the parameter it belongs to."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.dim() - len(shape)
+    if extra > 0:
+        grad = grad.sum(dim=tuple(range(extra)))
+    dims = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    return grad.reshape(shape)
+
+
+class ElementwiseFunction(torch.autograd.Function):
+    """f(x; θ) applied per element; backward uses the spec's f' and ∂f/∂θ.
+
+    Scalar parameters travel as Python numbers; learnable ones as tensors (listed in
+    `tensor_names`), which receive gradients. Only `x` and those tensors are saved.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, spec: ActivationSpec, scalars: Mapping[str, Any],
+                tensor_names: tuple[str, ...], *tensors: Tensor) -> Tensor:
+        params = dict(scalars)
+        params.update({n: _upcast(t) for n, t in zip(tensor_names, tensors)})
+        ctx.spec = spec
+        ctx.scalars = scalars
+        ctx.tensor_names = tensor_names
+        ctx.save_for_backward(x, *tensors)
+        out = spec.forward(_upcast(x), **params)
+        return out.to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, *tensors = ctx.saved_tensors
+        spec: ActivationSpec = ctx.spec
+        params = dict(ctx.scalars)
+        params.update({n: _upcast(t) for n, t in zip(ctx.tensor_names, tensors)})
+        xc = _upcast(x)
+        gc = _upcast(grad)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (gc * spec.derivative(xc, **params)).to(x.dtype)
+        grads = []
+        for i, (name, t) in enumerate(zip(ctx.tensor_names, tensors)):
+            if ctx.needs_input_grad[4 + i]:
+                partial = spec.param_gradients[name](xc, **params)
+                grads.append(reduce_to_shape(gc * partial, t.shape).to(t.dtype))
+            else:
+                grads.append(None)
+        return (grad_x, None, None, None, *grads)
+
+
+class VectorFunction(torch.autograd.Function):
+    """A function along one dimension (softmax-like, gated); backward uses the spec's vjp."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, spec: ActivationSpec, params: Mapping[str, Any]) -> Tensor:
+        ctx.spec = spec
+        ctx.params = params
+        out = spec.forward(_upcast(x), **params).to(x.dtype)
+        if getattr(spec.vjp, "uses_output", False):
+            ctx.save_for_backward(out)
+        else:
+            ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (saved,) = ctx.saved_tensors
+        spec: ActivationSpec = ctx.spec
+        grad_x = spec.vjp(_upcast(saved), _upcast(grad), **ctx.params)
+        return grad_x.to(saved.dtype), None, None
+
+
+def apply_analytic(spec: ActivationSpec, x: Tensor, params: Mapping[str, Any]) -> Tensor:
+    """Evaluate `spec` through its lean autograd Function (no native op involved)."""
+    values = spec.math_values(params)
+    if spec.kind == "elementwise":
+        if spec.derivative is None:
+            raise TypeError(f"{spec.name} has no analytic derivative")
+        tensor_names = tuple(k for k, v in values.items() if isinstance(v, Tensor))
+        scalars = {k: v for k, v in values.items() if not isinstance(v, Tensor)}
+        tensors = tuple(values[k] for k in tensor_names)
+        return ElementwiseFunction.apply(x, spec, scalars, tensor_names, *tensors)
+    if spec.vjp is None:
+        raise TypeError(f"{spec.name} has no analytic vector-Jacobian product")
+    return VectorFunction.apply(x, spec, values)
