@@ -35,3 +35,7 @@ class ExpressionError(ActlabError, ValueError):
 
 class RegistrationError(ActlabError, ValueError):
     """A spec that cannot be registered (duplicate name or alias, bad definition)."""
+
+
+class ShapeError(ActlabError, ValueError):
+    """An input whose shape an activation cannot take (an odd size to split in halves)."""

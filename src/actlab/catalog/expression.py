@@ -1,0 +1,529 @@
+"""Custom activations from a formula in x, safely: parsed, never evaluated as code.
+
+``expression_spec("where(x > 0, x, a*(exp(x) - 1))", a=1.0)`` reads the text with
+Python's parser (no evaluation), accepts only numbers, the variable ``x``, named
+parameters, arithmetic, comparisons and a whitelist of functions, and builds a SymPy
+expression from that tree. SymPy gives the exact first and second derivatives and the
+LaTeX; a small tree walker evaluates any of them with torch ops. Properties are
+estimated numerically and say so.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import sympy
+import torch
+
+from actlab.catalog.spec import INF, ActivationSpec, Param, Properties
+from actlab.errors import ExpressionError
+
+Tensor = torch.Tensor
+
+MAX_LENGTH = 500
+MAX_NODES = 200
+MAX_EXPONENT = 64
+
+X = sympy.Symbol("x", real=True)
+
+
+# -- functions with stable derivatives and evaluation -------------------------------------------
+class sigmoid(sympy.Function):  # noqa: N801  (named as users write it)
+    """The logistic function, kept whole so it evaluates without overflow."""
+
+    def fdiff(self, argindex: int = 1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _latex(self, printer):
+        return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+class softplus(sympy.Function):  # noqa: N801
+    """log(1 + e^x), kept whole so it evaluates without overflow."""
+
+    def fdiff(self, argindex: int = 1):
+        return sigmoid(self.args[0])
+
+    def _latex(self, printer):
+        return r"\operatorname{softplus}\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+def _piecewise_max(a, b):
+    return sympy.Piecewise((a, sympy.Ge(a, b)), (b, True))
+
+
+def _piecewise_min(a, b):
+    return sympy.Piecewise((a, sympy.Le(a, b)), (b, True))
+
+
+def _relu(a):
+    return sympy.Piecewise((a, sympy.Gt(a, 0)), (sympy.Integer(0), True))
+
+
+def _where(cond, a, b):
+    if not isinstance(cond, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
+        raise ExpressionError("the first argument of where() must be a comparison, "
+                              "like where(x > 0, x, 0)")
+    return sympy.Piecewise((a, cond), (b, True))
+
+
+def _clip(a, lo, hi):
+    return _piecewise_min(_piecewise_max(a, lo), hi)
+
+
+#: name -> (number of arguments, builder). The only functions a formula may call.
+FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "exp": (1, sympy.exp),
+    "log": (1, sympy.log),
+    "log1p": (1, lambda a: sympy.log(1 + a)),
+    "sqrt": (1, sympy.sqrt),
+    "abs": (1, sympy.Abs),
+    "sign": (1, sympy.sign),
+    "sin": (1, sympy.sin),
+    "cos": (1, sympy.cos),
+    "tan": (1, sympy.tan),
+    "sinh": (1, sympy.sinh),
+    "cosh": (1, sympy.cosh),
+    "tanh": (1, sympy.tanh),
+    "atan": (1, sympy.atan),
+    "arctan": (1, sympy.atan),
+    "asinh": (1, sympy.asinh),
+    "erf": (1, sympy.erf),
+    "erfc": (1, sympy.erfc),
+    "sigmoid": (1, sigmoid),
+    "softplus": (1, softplus),
+    "relu": (1, _relu),
+    "max": (2, _piecewise_max),
+    "maximum": (2, _piecewise_max),
+    "min": (2, _piecewise_min),
+    "minimum": (2, _piecewise_min),
+    "clip": (3, _clip),
+    "where": (3, _where),
+}
+CONSTANTS = {"pi": sympy.pi, "e": sympy.E}
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b,
+}
+_COMPARE = {
+    ast.Gt: sympy.Gt, ast.GtE: sympy.Ge, ast.Lt: sympy.Lt, ast.LtE: sympy.Le,
+    ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne,
+}
+
+
+class _Builder:
+    """Turns a whitelisted Python expression tree into a SymPy expression."""
+
+    def __init__(self, text: str, param_names: set[str]) -> None:
+        self.text = text
+        self.param_names = param_names
+        self.symbols = {n: sympy.Symbol(n, real=True) for n in param_names}
+        self.used: set[str] = set()
+
+    def fail(self, what: str) -> ExpressionError:
+        return ExpressionError(f"formula {self.text!r}: {what}")
+
+    def build(self, node: ast.AST) -> Any:
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None:
+            raise self.fail(f"{_describe(node)} is not allowed; formulas may use numbers, x, "
+                            f"parameters, + - * / **, comparisons and the functions "
+                            f"{', '.join(sorted(FUNCTIONS))}")
+        return method(node)
+
+    def _Expression(self, node: ast.Expression):
+        return self.build(node.body)
+
+    def _Constant(self, node: ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise self.fail(f"the constant {node.value!r} is not a number")
+        if isinstance(node.value, int) and abs(node.value) < 10**15:
+            return sympy.Integer(node.value)
+        if not math.isfinite(float(node.value)):
+            raise self.fail("numbers must be finite")
+        return sympy.Float(float(node.value))
+
+    def _Name(self, node: ast.Name):
+        if node.id == "x":
+            return X
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in self.symbols:
+            self.used.add(node.id)
+            return self.symbols[node.id]
+        if node.id in FUNCTIONS:
+            raise self.fail(f"{node.id} is a function; call it, e.g. {node.id}(x)")
+        raise self.fail(f"unknown name {node.id!r}; give parameters a value, "
+                        f"e.g. expression(formula, {node.id}=1.0)")
+
+    def _UnaryOp(self, node: ast.UnaryOp):
+        operand = self.build(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return sympy.Not(operand)
+        raise self.fail(f"the operator {type(node.op).__name__} is not allowed")
+
+    def _BinOp(self, node: ast.BinOp):
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise self.fail(f"the operator {type(node.op).__name__} is not allowed")
+        left, right = self.build(node.left), self.build(node.right)
+        if isinstance(node.op, ast.Pow) and right.is_number:
+            if abs(float(right)) > MAX_EXPONENT:
+                raise self.fail(f"exponents are limited to ±{MAX_EXPONENT}")
+        return op(left, right)
+
+    def _BoolOp(self, node: ast.BoolOp):
+        values = [self.build(v) for v in node.values]
+        return sympy.And(*values) if isinstance(node.op, ast.And) else sympy.Or(*values)
+
+    def _Compare(self, node: ast.Compare):
+        parts = []
+        left = self.build(node.left)
+        for op, comparator in zip(node.ops, node.comparators):
+            rel = _COMPARE.get(type(op))
+            if rel is None:
+                raise self.fail(f"the comparison {type(op).__name__} is not allowed")
+            right = self.build(comparator)
+            parts.append(rel(left, right))
+            left = right
+        return sympy.And(*parts) if len(parts) > 1 else parts[0]
+
+    def _Call(self, node: ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else _describe(node.func)
+            raise self.fail(f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}")
+        if node.keywords:
+            raise self.fail(f"{node.func.id}() takes no keyword arguments")
+        arity, builder = FUNCTIONS[node.func.id]
+        if len(node.args) != arity:
+            raise self.fail(f"{node.func.id}() takes {arity} argument"
+                            f"{'s' if arity > 1 else ''}, got {len(node.args)}")
+        return builder(*(self.build(a) for a in node.args))
+
+
+def _describe(node: ast.AST) -> str:
+    names = {"Attribute": "attribute access", "Subscript": "indexing", "Lambda": "lambda",
+             "JoinedStr": "an f-string", "ListComp": "a comprehension", "Starred": "unpacking",
+             "NamedExpr": "assignment", "IfExp": "if/else (use where())"}
+    return names.get(type(node).__name__, type(node).__name__)
+
+
+def parse_formula(text: str, param_names: set[str] | frozenset[str] = frozenset()) -> sympy.Expr:
+    """The SymPy expression of a formula, or an ExpressionError saying what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("a formula must be a non-empty string")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"formula is longer than {MAX_LENGTH} characters")
+    source = text.strip().replace("^", "**")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as err:
+        raise ExpressionError(f"formula {text!r} is not valid: {err.msg} at column "
+                              f"{err.offset}") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_NODES:
+        raise ExpressionError(f"formula {text!r} is too long ({count} parts, at most "
+                              f"{MAX_NODES})")
+    builder = _Builder(text, set(param_names))
+    try:
+        expr = builder.build(tree)
+    except RecursionError:
+        raise ExpressionError(f"formula {text!r} is nested too deeply") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        if isinstance(err, ExpressionError):
+            raise
+        raise ExpressionError(f"formula {text!r} cannot be built: {err}") from None
+    if isinstance(expr, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
+        raise ExpressionError(f"formula {text!r} is a condition, not a number; use "
+                              f"where(condition, a, b)")
+    unused = set(param_names) - builder.used
+    if unused:
+        raise ExpressionError(f"formula {text!r} does not use the parameters "
+                              f"{', '.join(sorted(unused))}")
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise ExpressionError(f"formula {text!r} is undefined (it divides by zero)")
+    return expr
+
+
+# -- evaluation with torch ------------------------------------------------------------------------
+def _unary(fn: Callable[[Tensor], Tensor]):
+    return lambda args: fn(args[0])
+
+
+def _pow(args):
+    base, exponent = args
+    if isinstance(exponent, float) and exponent == 0.5:
+        return torch.sqrt(base)
+    if isinstance(exponent, float) and exponent.is_integer() and isinstance(base, Tensor):
+        return torch.pow(base, int(exponent))
+    if isinstance(base, Tensor) or isinstance(exponent, Tensor):
+        return torch.pow(base, exponent)
+    return base ** exponent
+
+
+def _mul(args):
+    out = args[0]
+    for a in args[1:]:
+        out = out * a
+    return out
+
+
+def _add(args):
+    out = args[0]
+    for a in args[1:]:
+        out = out + a
+    return out
+
+
+def _piecewise(args_pairs, like):
+    # Evaluated from the last branch backwards so that earlier conditions win.
+    result = None
+    for value, cond in reversed(args_pairs):
+        value = _as_tensor(value, like)
+        if cond is True:
+            result = value
+        else:
+            cond = _as_tensor(cond, like).bool()
+            result = torch.where(cond, value, result if result is not None else
+                                 torch.full_like(like, math.nan))
+    return result
+
+
+def _as_tensor(v, like: Tensor) -> Tensor:
+    if isinstance(v, Tensor):
+        return v if v.shape == like.shape else v.expand_as(like).clone()
+    return torch.full_like(like, float(v)) if not isinstance(v, bool) else \
+        torch.full(like.shape, v, dtype=torch.bool, device=like.device)
+
+
+_TORCH: dict[type, Callable] = {
+    sympy.Add: _add,
+    sympy.Mul: _mul,
+    sympy.Pow: _pow,
+    sympy.exp: _unary(torch.exp),
+    sympy.log: _unary(torch.log),
+    sympy.sin: _unary(torch.sin),
+    sympy.cos: _unary(torch.cos),
+    sympy.tan: _unary(torch.tan),
+    sympy.sinh: _unary(torch.sinh),
+    sympy.cosh: _unary(torch.cosh),
+    sympy.tanh: _unary(torch.tanh),
+    sympy.atan: _unary(torch.atan),
+    sympy.asinh: _unary(torch.asinh),
+    sympy.erf: _unary(torch.erf),
+    sympy.erfc: _unary(torch.erfc),
+    sympy.Abs: _unary(torch.abs),
+    sympy.sign: _unary(torch.sign),
+    sigmoid: _unary(torch.sigmoid),
+    softplus: _unary(lambda a: torch.clamp(a, min=0) + torch.log1p(torch.exp(-a.abs()))),
+    sympy.Heaviside: _unary(lambda a: (a > 0).to(a.dtype) + 0.5 * (a == 0).to(a.dtype)),
+    sympy.DiracDelta: _unary(lambda a: torch.zeros_like(a)),
+    sympy.sech: _unary(lambda a: 1 / torch.cosh(a)),
+    sympy.StrictGreaterThan: lambda a: a[0] > a[1],
+    sympy.GreaterThan: lambda a: a[0] >= a[1],
+    sympy.StrictLessThan: lambda a: a[0] < a[1],
+    sympy.LessThan: lambda a: a[0] <= a[1],
+    sympy.Equality: lambda a: a[0] == a[1],
+    sympy.Unequality: lambda a: a[0] != a[1],
+    sympy.And: lambda a: functools.reduce(lambda p, q: p & q, a),
+    sympy.Or: lambda a: functools.reduce(lambda p, q: p | q, a),
+    sympy.Not: lambda a: ~a[0] if isinstance(a[0], Tensor) else not a[0],
+}
+
+
+def evaluate(expr: sympy.Expr, x: Tensor, values: Mapping[str, Any]) -> Tensor:
+    """Evaluate a SymPy expression of x (and parameters) with torch ops, elementwise."""
+    cache: dict[Any, Any] = {}
+
+    def walk(e):
+        if e in cache:
+            return cache[e]
+        if e == X:
+            out = x
+        elif isinstance(e, sympy.Symbol):
+            out = values[e.name]
+        elif e is sympy.true:
+            out = True
+        elif e is sympy.false:
+            out = False
+        elif e.is_Number or e in (sympy.pi, sympy.E) or (e.is_number and not e.free_symbols):
+            out = float(e)
+        elif isinstance(e, sympy.Piecewise):
+            out = _piecewise([(walk(v), walk(c)) for v, c in e.args], x)
+        else:
+            fn = _TORCH.get(type(e))
+            if fn is None:
+                raise ExpressionError(f"cannot evaluate {type(e).__name__} in {e}")
+            out = fn([walk(a) for a in e.args])
+        cache[e] = out
+        return out
+
+    out = walk(expr)
+    return _as_tensor(out, x) if not isinstance(out, Tensor) or out.shape != x.shape else out
+
+
+# -- the spec -----------------------------------------------------------------------------------
+def _simplify_derivative(expr: sympy.Expr) -> sympy.Expr:
+    # Derivatives of piecewise functions carry DiracDelta terms at the kinks; almost
+    # everywhere they are zero, which is the convention autograd follows too.
+    return expr.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.Integer(0))
+
+
+def _kink_candidates(expr: sympy.Expr, values: Mapping[str, float]) -> list[float]:
+    subs = {sympy.Symbol(k, real=True): v for k, v in values.items()}
+    points: set[float] = set()
+    for node in sympy.preorder_traversal(expr):
+        sides = []
+        if isinstance(node, sympy.core.relational.Relational):
+            sides.append(node.lhs - node.rhs)
+        elif isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
+            sides.append(node.args[0])
+        for side in sides:
+            try:
+                roots = sympy.solve(sympy.Eq(side.subs(subs), 0), X)
+            except (NotImplementedError, TypeError, ValueError):
+                continue
+            for r in roots:
+                if r.is_real:
+                    points.add(float(r))
+    return sorted(points)
+
+
+def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], Tensor],
+                         d2f: Callable[[Tensor], Tensor], nonsmooth: bool,
+                         kinks: list[float]) -> Properties:
+    grid = torch.cat([torch.linspace(-20, 20, 8001, dtype=torch.float64),
+                      torch.tensor([-1e3, -100.0, 100.0, 1e3], dtype=torch.float64)])
+    grid, _ = torch.sort(grid)
+    with torch.no_grad():
+        y = f(grid)
+        dy = df(grid)
+    finite = torch.isfinite(y)
+    if not bool(finite.all()):
+        raise ExpressionError("the formula is not finite on all of the real line "
+                              "(it is undefined for some inputs)")
+    lo, hi = float(y.min()), float(y.max())
+    # An end of the range is open and infinite if f still grows at the edge of the grid.
+    if float(y[0]) == lo and float(dy[0]) > 1e-9 or float(y[-1]) == lo and float(dy[-1]) < -1e-9:
+        lo = -INF
+    if float(y[-1]) == hi and float(dy[-1]) > 1e-9 or float(y[0]) == hi and float(dy[0]) < -1e-9:
+        hi = INF
+    monotonic = bool((y[1:] - y[:-1] >= -1e-12 * (1 + y[1:].abs())).all())
+    z, w = np.polynomial.hermite_e.hermegauss(120)
+    w = w / w.sum()
+    fz = f(torch.tensor(z)).numpy()
+    mean, second = float(np.sum(w * fz)), float(np.sum(w * fz * fz))
+    zero_centred = abs(mean) <= 0.1 * math.sqrt(max(second, 0.0))
+    edge = torch.tensor([-1e3, 1e3], dtype=torch.float64)
+    slopes = df(edge).abs()
+    left, right = bool(slopes[0] < 1e-6), bool(slopes[1] < 1e-6)
+    saturation = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(
+        (left, right), "none")
+    smoothness: float = INF
+    if nonsmooth:
+        smoothness = 2
+        for k in kinks:
+            pts = torch.tensor([k - 1e-7, k + 1e-7], dtype=torch.float64)
+            for order, fn in ((-1, f), (0, df), (1, d2f)):
+                a, b = fn(pts).tolist()
+                if abs(a - b) > 1e-4 * (1 + abs(a)):
+                    smoothness = min(smoothness, order)
+                    break
+    return Properties((lo, hi), (math.isfinite(lo), math.isfinite(hi)), monotonic=monotonic,
+                      smoothness=smoothness, zero_centred=zero_centred, saturation=saturation)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_spec(formula: str, params: tuple[tuple[str, float], ...]) -> ActivationSpec:
+    values = dict(params)
+    expr = parse_formula(formula, set(values))
+    d1 = _simplify_derivative(sympy.diff(expr, X))
+    d2 = _simplify_derivative(sympy.diff(d1, X))
+    partials = {name: _simplify_derivative(sympy.diff(expr, sympy.Symbol(name, real=True)))
+                for name in values}
+
+    def compile_(e: sympy.Expr) -> Callable[..., Tensor]:
+        return lambda x, **p: evaluate(e, x, p)
+
+    forward, derivative, second = compile_(expr), compile_(d1), compile_(d2)
+    nonsmooth = any(isinstance(n, (sympy.Piecewise, sympy.Abs, sympy.sign, sympy.Heaviside))
+                    for n in sympy.preorder_traversal(expr))
+    kinks = _kink_candidates(expr, values) if nonsmooth else []
+    try:
+        properties = _estimate_properties(lambda x: forward(x, **values),
+                                          lambda x: derivative(x, **values),
+                                          lambda x: second(x, **values), nonsmooth, kinks)
+    except ExpressionError as err:
+        raise ExpressionError(f"formula {formula!r}: {err}") from None
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise ExpressionError(f"formula {formula!r} cannot be evaluated: {err}") from None
+    source = formula + ("; " + ", ".join(f"{k}={v!r}" for k, v in params) if params else "")
+    digest = hashlib.sha1(source.encode()).hexdigest()[:10]
+    return ActivationSpec(
+        name=f"custom_{digest}",
+        family="custom",
+        summary=f"Custom activation f(x) = {formula}",
+        latex="f(x) = " + sympy.latex(expr),
+        forward=forward,
+        derivative=derivative,
+        second_derivative=second,
+        param_gradients={name: compile_(e) for name, e in partials.items()},
+        params=tuple(Param(name, value, "parameter of the formula", learnable=True)
+                     for name, value in params),
+        kinks=tuple(kinks),
+        properties=properties,
+        class_name="Expression",
+        notes="Derivatives are exact (SymPy); properties are estimated numerically.",
+        origin="expression",
+        source=source,
+    )
+
+
+def expression_spec(formula: str, **params: float) -> ActivationSpec:
+    """A full spec from a formula in x with named parameters (their default values)."""
+    clean = {}
+    for name, value in params.items():
+        if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in ("x", *FUNCTIONS, *CONSTANTS):
+            raise ExpressionError(f"{name!r} cannot be a parameter name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise ExpressionError(f"parameter {name} must be a finite number, got {value!r}")
+        clean[name] = float(value)
+    return _cached_spec(formula.strip(), tuple(sorted(clean.items())))
+
+
+def expression_from_text(text: str) -> ActivationSpec:
+    """A spec from ``"formula"`` or ``"formula; a=1.0, b=2"`` (how names carry formulas)."""
+    formula, _, assignments = text.partition(";")
+    params: dict[str, float] = {}
+    if assignments.strip():
+        try:
+            call = ast.parse(f"f({assignments})", mode="eval").body
+        except SyntaxError:
+            raise ExpressionError(f"cannot read the parameters in {text!r}; write "
+                                  f"'formula; a=1.0, b=2'") from None
+        if not isinstance(call, ast.Call) or call.args:
+            raise ExpressionError(f"cannot read the parameters in {text!r}")
+        for kw in call.keywords:
+            try:
+                params[kw.arg] = ast.literal_eval(kw.value)
+            except ValueError:
+                raise ExpressionError(f"parameter {kw.arg} in {text!r} must be a number") \
+                    from None
+    return expression_spec(formula, **params)
