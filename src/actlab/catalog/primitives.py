@@ -50,3 +50,9 @@ def at_infinity(y: Tensor, x: Tensor, left: float, right: float) -> Tensor:
 
 def constant_like(x: Tensor, value: float) -> Tensor:
     return torch.full_like(x, value)
+
+
+def sech_squared(x: Tensor) -> Tensor:
+    """sech²(x) = 1 − tanh²(x), as 4e^{-2|x|}/(1 + e^{-2|x|})²: accurate where tanh → ±1."""
+    e = torch.exp(-2 * x.abs())
+    return 4 * e / (1 + e) ** 2
