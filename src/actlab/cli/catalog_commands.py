@@ -1,0 +1,169 @@
+"""`actlab list` and `actlab show`: the catalog as tables."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from actlab.catalog import names, registry, resolve
+from actlab.catalog.registry import all_spellings, default_flavor
+from actlab.catalog.spec import FLAVORS, ActivationSpec
+
+FRAMEWORK_LABELS = {"torch": "PyTorch", "keras": "Keras 3", "keras2": "Keras 2 (tf.keras)",
+                    "jax": "JAX"}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=160)
+
+
+def _short(spelling: str) -> str:
+    return spelling.split(".")[-1]
+
+
+def _framework_names(spec: ActivationSpec, framework: str) -> str:
+    fl = spec.flavors.get(framework)
+    if fl is None:
+        return "—"
+    return ", ".join(dict.fromkeys(_short(n) for n in fl.names))
+
+
+def catalog_rows(family: str | None = None, flavor: str | None = None) -> list[dict]:
+    """One row per activation: what `actlab list` shows (also as JSON)."""
+    rows = []
+    for name in names(family=family, flavor=flavor):
+        spec = registry().spec(name)
+        rows.append({
+            "name": spec.name,
+            "family": spec.family,
+            "kind": spec.kind,
+            "range": spec.properties.range_text(),
+            "pytorch": _framework_names(spec, "torch"),
+            "keras": _framework_names(spec, "keras"),
+            "keras2": _framework_names(spec, "keras2"),
+            "jax": _framework_names(spec, "jax"),
+        })
+    return rows
+
+
+@click.command("list")
+@click.option("--family", help="Only this family (e.g. rectifier, sigmoid, softmax).")
+@click.option("--flavor", type=click.Choice(FLAVORS), help="Only functions this framework has.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(family: str | None, flavor: str | None, as_json: bool) -> None:
+    """List every activation: name, family, range, PyTorch and Keras names."""
+    if family is not None and family not in registry().families():
+        from actlab.errors import UnknownActivationError
+
+        raise UnknownActivationError(family, registry().families(), what="family")
+    rows = catalog_rows(family, flavor)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"actlab catalog: {len(rows)} activations", title_justify="left")
+    for column in ("name", "family", "range", "PyTorch", "Keras 3", "Keras 2", "JAX"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["family"], r["range"], r["pytorch"], r["keras"],
+                      r["keras2"], r["jax"])
+    _console().print(table)
+
+
+def describe(text: str) -> dict:
+    """Everything `actlab show` prints, as data."""
+    resolved = resolve(text)
+    spec = resolved.spec
+    flavors = {}
+    canonical = spec.bind(fill_examples=True)
+    for framework, fl in spec.flavors.items():
+        per_spelling = {}
+        for spelling, extra in fl.names.items():
+            per_spelling[spelling] = {k: v for k, v in spec.bind(
+                flavor=framework, extra_defaults=extra, fill_examples=True).items()}
+        flavors[framework] = {"defaults": per_spelling, "renames": dict(fl.renames),
+                              "note": fl.note}
+    return {
+        "name": spec.name,
+        "resolved_as": {"flavor": resolved.flavor, "params": resolved.bind(fill_examples=True)},
+        "family": spec.family,
+        "kind": spec.kind,
+        "summary": spec.summary,
+        "formula": spec.latex,
+        "parameters": [
+            {"name": p.name, "default": canonical[p.name] if not p.required else "required",
+             "allowed": p.describe_constraint(), "learnable": p.learnable,
+             "doc": p.doc} for p in spec.params],
+        "flavors": flavors,
+        "properties": spec.properties.as_dict(),
+        "kinks": list(spec.kink_points(canonical)) if spec.kind == "elementwise" else [],
+        "spellings": sorted(all_spellings([spec]).get(spec.name, [])),
+        "references": list(spec.references),
+        "notes": spec.notes,
+        "default_flavor": default_flavor(spec),
+    }
+
+
+def _value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return repr(v)
+
+
+@click.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def show_command(name: str, as_json: bool) -> None:
+    """Show one activation: formula, parameters per flavor, properties, equivalents."""
+    info = describe(name)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        return
+    console = _console()
+    console.print(f"[bold]{info['name']}[/bold]  ({info['family']}, {info['kind']})")
+    console.print(info["summary"])
+    console.print(f"\n[bold]Formula[/bold]\n  {info['formula']}", markup=True)
+    if info["parameters"]:
+        table = Table(title="Parameters", title_justify="left")
+        for column in ("name", "default", "allowed", "learnable", "meaning"):
+            table.add_column(column, overflow="fold")
+        for p in info["parameters"]:
+            table.add_row(p["name"], _value(p["default"]) if p["default"] != "required"
+                          else "required", p["allowed"], "yes" if p["learnable"] else "",
+                          p["doc"])
+        console.print(table)
+    if info["flavors"]:
+        table = Table(title="Flavors: the same function as each framework defines it",
+                      title_justify="left")
+        for column in ("framework", "spelling", "defaults", "parameter names"):
+            table.add_column(column, overflow="fold")
+        for framework, data in info["flavors"].items():
+            renames = ", ".join(f"{k}→{v}" for k, v in data["renames"].items())
+            for spelling, values in data["defaults"].items():
+                shown = ", ".join(f"{k}={_value(v)}" for k, v in values.items())
+                table.add_row(FRAMEWORK_LABELS[framework], spelling, shown or "—", renames)
+            if data["note"]:
+                table.add_row("", f"[italic]{data['note']}[/italic]", "", "")
+        console.print(table)
+    props = Table(title="Properties", title_justify="left")
+    props.add_column("property")
+    props.add_column("value")
+    for key, value in info["properties"].items():
+        props.add_row(key.replace("_", " "), str(value))
+    if info["kinks"]:
+        props.add_row("kinks", ", ".join(f"{k:g}" for k in info["kinks"]))
+    console.print(props)
+    console.print("[bold]Equivalent names[/bold]: " + ", ".join(info["spellings"]))
+    if info["references"]:
+        console.print("[bold]References[/bold]")
+        for ref in info["references"]:
+            console.print(f"  - {ref}")
+    if info["notes"]:
+        console.print(f"[bold]Notes[/bold]: {info['notes']}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(list_command)
+    group.add_command(show_command)
