@@ -22,7 +22,7 @@ from actlab.data.dataset import Dataset
 from actlab.data.errors import CorruptDataError
 from actlab.data.restricted_pickle import load_restricted_pickle
 from actlab.data.sources import DatasetSource, RemoteFile, verified_file
-from actlab.data.splits import hold_out_validation
+from actlab.data.splits import check_validation_size, hold_out_validation
 
 CIFAR10_SOURCE = DatasetSource(
     subdir="cifar10",
@@ -56,6 +56,7 @@ def load_cifar10(*, data_dir: str | os.PathLike[str] | None = None, download: bo
     `validation=n` holds out the first n training images. Augmentation and per-image
     standardisation (seed 003's 24x24 crops) are in `actlab.data.image_transforms`.
     """
+    check_validation_size(validation)
     archive = verified_file(source, "archive", data_dir=data_dir, download=download)
     arrays = read_cifar10_archive(archive)
     train_x = _to_float(arrays.train_images)

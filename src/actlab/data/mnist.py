@@ -13,7 +13,7 @@ from actlab.data.dataset import Dataset
 from actlab.data.errors import CorruptDataError
 from actlab.data.idx_format import read_idx_gz
 from actlab.data.sources import DatasetSource, RemoteFile, verified_file
-from actlab.data.splits import hold_out_validation
+from actlab.data.splits import check_validation_size, hold_out_validation
 
 # Mirrors and MD5s as torchvision lists them.
 MNIST_SOURCE = DatasetSource(
@@ -94,6 +94,7 @@ def load_idx_images(info: ImageDatasetInfo, source: DatasetSource, *,
                     data_dir: str | os.PathLike[str] | None, download: bool,
                     validation: int, standardize: bool) -> Dataset:
     """A 28x28 grayscale dataset from its four verified IDX files."""
+    check_validation_size(validation)
     paths = {role: verified_file(source, role, data_dir=data_dir, download=download)
              for role in ("train_images", "train_labels", "test_images", "test_labels")}
     train_x, train_y = _read_pair(paths["train_images"], paths["train_labels"], info)

@@ -8,11 +8,19 @@ import torch
 from actlab.errors import ParameterError
 
 
+def check_validation_size(size: object) -> int:
+    """`size` if it is a whole number >= 0, else ParameterError (checked before reading files)."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ParameterError(f"validation must be a whole number of samples (0 for none), "
+                             f"got {size!r}")
+    return size
+
+
 def hold_out_validation(x: torch.Tensor, y: torch.Tensor, size: int
                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None,
                                    torch.Tensor | None]:
     """(train_x, train_y, val_x, val_y) with the first `size` samples held out; None when 0."""
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size < len(x):
+    if check_validation_size(size) >= len(x):
         raise ParameterError(f"validation must be a whole number of samples from 0 to "
                              f"{len(x) - 1} (the training set has {len(x)}), got {size!r}")
     if size == 0:
