@@ -73,7 +73,7 @@ def dataset_entry(name: str) -> DatasetEntry:
     """The registry entry for a canonical name or alias (case-insensitive)."""
     entry = _BY_SPELLING.get(name.strip().lower())
     if entry is None:
-        raise UnknownDatasetError(name, _BY_SPELLING)
+        raise UnknownDatasetError(name, dataset_names())
     return entry
 
 
