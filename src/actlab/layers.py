@@ -109,6 +109,8 @@ class Activation(nn.Module):
 
     def extra_repr(self) -> str:
         parts = []
+        if self.spec.origin == "expression":
+            parts.append(f"formula={self.spec.source.split(';')[0]!r}")
         if self.flavor:
             parts.append(f"flavor={self.flavor!r}")
         for p in self.spec.params:

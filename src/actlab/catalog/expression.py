@@ -69,7 +69,8 @@ def _relu(a):
 
 
 def _where(cond, a, b):
-    if not isinstance(cond, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
+    if isinstance(cond, (sympy.Symbol, sympy.Expr)) or not isinstance(
+            cond, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
         raise ExpressionError("the first argument of where() must be a comparison, "
                               "like where(x > 0, x, 0)")
     return sympy.Piecewise((a, cond), (b, True))
@@ -229,7 +230,8 @@ def parse_formula(text: str, param_names: set[str] | frozenset[str] = frozenset(
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("a formula must be a non-empty string")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"formula is longer than {MAX_LENGTH} characters")
+        raise ExpressionError(f"formula is too long ({len(text)} characters, at most "
+                              f"{MAX_LENGTH})")
     source = text.strip().replace("^", "**")
     try:
         tree = ast.parse(source, mode="eval")
@@ -408,7 +410,8 @@ def _kink_candidates(expr: sympy.Expr, values: Mapping[str, float]) -> list[floa
 def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], Tensor],
                          d2f: Callable[[Tensor], Tensor], nonsmooth: bool,
                          kinks: list[float]) -> Properties:
-    grid = torch.cat([torch.linspace(-20, 20, 8001, dtype=torch.float64),
+    # Steps of 1/200 hit every integer and simple fraction exactly (where 1/x blows up).
+    grid = torch.cat([torch.arange(-4000, 4001, dtype=torch.float64) / 200,
                       torch.tensor([-1e3, -100.0, 100.0, 1e3], dtype=torch.float64)])
     grid, _ = torch.sort(grid)
     with torch.no_grad():

@@ -165,10 +165,8 @@ LEAKY_RELU = ActivationSpec(
                         note="keras.activations.leaky_relu defaults to 0.2 but "
                              "keras.layers.LeakyReLU to 0.3"),
         "keras2": flavor("keras2", {"negative_slope": 0.3}, "tf.keras.layers.LeakyReLU",
-                         ("tf.nn.leaky_relu", {"negative_slope": 0.2}),
                          renames={"alpha": "negative_slope"},
-                         note="Keras 2's LeakyReLU layer takes alpha=0.3; "
-                              "tf.nn.leaky_relu takes alpha=0.2"),
+                         note="Keras 2 has only the layer, LeakyReLU(alpha=0.3)"),
         "jax": flavor("jax", {}, "jax.nn.leaky_relu"),
     },
     class_name="LeakyReLU",
