@@ -143,6 +143,9 @@ CELU = ActivationSpec(
         "jax": flavor("jax", {}, "jax.nn.celu"),
     },
     class_name="CELU",
+    notes="PyTorch's celu backward uses 1/α rounded to float32 (derivatives.yaml: "
+          "1.0/alpha.toFloat()), so its float64 gradients are off by up to ~2e-7 "
+          "relative when 1/α is not exact in float32; actlab's are exact.",
 )
 
 
@@ -378,7 +381,7 @@ def _nlrelu_forward(x: T, beta: float) -> T:
     scaled = beta * r
     # log(1 + βr) = log β + log r where βr alone would overflow.
     big = torch.isinf(scaled) & torch.isfinite(r)
-    safe = torch.where(big, torch.ones_like(r), r)
+    safe = torch.where(big, r, torch.ones_like(r))  # keeps log's gradient finite elsewhere
     return torch.where(big, math.log(beta) + torch.log(safe), torch.log1p(scaled))
 
 

@@ -64,7 +64,11 @@ def _hard_sigmoid_ends(slope: float, offset: float) -> tuple[float, float]:
 
 
 def _hard_sigmoid_forward(x: T, slope: float, offset: float) -> T:
-    return torch.clamp(x * slope + offset, 0, 1)
+    # clamp(x − x₀, 0, w)/w with x₀ = −b/a, w = 1/a: PyTorch's and JAX's relu6(x + 3)/6 at
+    # the defaults, without the cancellation of a·x + b near the lower end.
+    width = 1 / slope
+    low = -offset * width
+    return torch.clamp(x - low, 0, width) / width
 
 
 def _hard_sigmoid_derivative(x: T, slope: float, offset: float) -> T:
@@ -105,9 +109,9 @@ HARD_SIGMOID = ActivationSpec(
         "jax": flavor("jax", {}, "jax.nn.hard_sigmoid"),
     },
     class_name="Hardsigmoid",
-    notes="Keras 2's formula is from memory of TF 2.4's keras.backend.hard_sigmoid "
-          "(0.2·x + 0.5, clipped to [0, 1]); TF's clip passes the gradient at the ends, "
-          "actlab uses PyTorch's convention (0 there). PyTorch's float64 backward uses "
+    notes="Keras 2 (keras.backend.hard_sigmoid) multiplies by 0.2, adds 0.5 and clips "
+          "to [0, 1]; TF's clip_by_value passes the gradient at the ends (±2.5), actlab "
+          "uses PyTorch's convention (0 there). PyTorch's float64 backward uses "
           "float32(1/6) = 0.16666667163 as the slope; actlab uses the exact slope.",
 )
 
