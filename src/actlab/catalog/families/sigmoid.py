@@ -60,14 +60,17 @@ SIGMOID = ActivationSpec(
 
 # --- hard sigmoid ----------------------------------------------------------------------------
 def _hard_sigmoid_ends(slope: float, offset: float) -> tuple[float, float]:
-    return (-offset / slope, (1 - offset) / slope)
+    """The ends x₀ = −b/a and x₀ + 1/a of the linear piece (−3 and 3 at the defaults)."""
+    width = 1 / slope
+    low = -offset * width
+    return (low, low + width)
 
 
 def _hard_sigmoid_forward(x: T, slope: float, offset: float) -> T:
-    # clamp(x − x₀, 0, w)/w with x₀ = −b/a, w = 1/a: PyTorch's and JAX's relu6(x + 3)/6 at
-    # the defaults, without the cancellation of a·x + b near the lower end.
-    width = 1 / slope
-    low = -offset * width
+    # clamp(x − x₀, 0, w)/w with w = 1/a: PyTorch's and JAX's relu6(x + 3)/6 at the
+    # defaults, without the cancellation of a·x + b near the lower end.
+    low, high = _hard_sigmoid_ends(slope, offset)
+    width = high - low
     return torch.clamp(x - low, 0, width) / width
 
 
