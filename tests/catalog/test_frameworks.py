@@ -27,6 +27,15 @@ from support.frameworks import (
 )
 
 
+#: Framework functions known to be wrong, with the upstream report. Strict: if the
+#: framework is fixed, the test fails and the entry must go.
+KNOWN_FRAMEWORK_BUGS = {
+    "keras.activations.sparsemax": "Keras 3.15 sparsemax uses the wrong cumulative sum for "
+                                   "the threshold (keras-team/keras#23425, fixed by #23469)",
+    "keras.ops.sparsemax": "same Keras sparsemax bug (keras-team/keras#23425)",
+}
+
+
 def _cases() -> list[Any]:
     cases = []
     for spec in registry().specs():
@@ -36,7 +45,11 @@ def _cases() -> list[Any]:
                 continue
             for spelling in fl.names:
                 if spelling.startswith(prefixes):
-                    cases.append(pytest.param(spec, framework, spelling,
+                    marks = ()
+                    if spelling in KNOWN_FRAMEWORK_BUGS:
+                        marks = pytest.mark.xfail(reason=KNOWN_FRAMEWORK_BUGS[spelling],
+                                                  strict=True, raises=AssertionError)
+                    cases.append(pytest.param(spec, framework, spelling, marks=marks,
                                               id=f"{spec.name}-{spelling}"))
     return cases
 
@@ -105,7 +118,7 @@ def _compare(spec, framework, spelling, overrides: dict[str, Any], seed: int = 0
                                atol=2e-6)
     if framework == "jax" or not expected.requires_grad:
         return
-    weights = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + 1))
+    weights = torch.randn(expected.shape, generator=torch.Generator().manual_seed(seed + 1))
     (expected * weights).sum().backward()
     (got * weights).sum().backward()
     keep = away_from_kinks(spec, ours.params, x)
