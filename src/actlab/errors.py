@@ -15,7 +15,8 @@ class UnknownActivationError(ActlabError, KeyError):
 
     def __init__(self, name: str, known: Iterable[str] = (), what: str = "activation"):
         self.name = name
-        self.suggestions = difflib.get_close_matches(name, list(dict.fromkeys(known)), n=4, cutoff=0.5)
+        candidates = list(dict.fromkeys(known))
+        self.suggestions = difflib.get_close_matches(name, candidates, n=4, cutoff=0.5)
         message = f"unknown {what} {name!r}"
         if self.suggestions:
             message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"

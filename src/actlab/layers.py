@@ -139,7 +139,8 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _trainable_names(spec: ActivationSpec, trainable: bool | Iterable[str] | None) -> tuple[str, ...]:
+def _trainable_names(spec: ActivationSpec,
+                     trainable: bool | Iterable[str] | None) -> tuple[str, ...]:
     learnable = [p.name for p in spec.learnable_params]
     if trainable is None:
         return tuple(p.name for p in spec.learnable_params if p.trainable)

@@ -26,7 +26,6 @@ from support.frameworks import (
     required_names,
 )
 
-
 #: Framework functions known to be wrong, with the upstream report. Strict: if the
 #: framework is fixed, the test fails and the entry must go.
 KNOWN_FRAMEWORK_BUGS = {

@@ -99,7 +99,8 @@ class Registry:
     def register(self, spec: ActivationSpec, *, replace: bool = False) -> ActivationSpec:
         """Add a spec; its canonical name, aliases and flavor spellings become lookups."""
         if not isinstance(spec, ActivationSpec):
-            raise RegistrationError(f"register() takes an ActivationSpec, got {type(spec).__name__}")
+            raise RegistrationError(
+                f"register() takes an ActivationSpec, got {type(spec).__name__}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", spec.name):
             raise RegistrationError(f"canonical name must be snake_case, got {spec.name!r}")
         unknown = set(spec.flavors) - set(FLAVORS)
@@ -124,7 +125,7 @@ class Registry:
                     entries[spelling] = _Entry(spec.name, fname, dict(extra))
                     for short in _short_forms(spelling):
                         entries.setdefault(short, _Entry(spec.name, fname, dict(extra)))
-            for key, entry in entries.items():
+            for key in entries:
                 owner = self._lookup.get(key)
                 if owner is not None and owner.spec_name != spec.name:
                     raise RegistrationError(f"{spec.name}: the name {key!r} already belongs to "
@@ -283,7 +284,8 @@ def _parse_assignments(chunk: str, source: str) -> dict[str, Any]:
     try:
         call = ast.parse(f"f({chunk})", mode="eval").body
     except SyntaxError:
-        raise ParameterError(f"cannot read the parameters in {source!r}; write name=value") from None
+        raise ParameterError(
+            f"cannot read the parameters in {source!r}; write name=value") from None
     assert isinstance(call, ast.Call)
     if call.args:
         raise ParameterError(f"cannot read the parameters in {source!r}; write name=value")

@@ -115,7 +115,8 @@ class Param:
             try:
                 axes = tuple(int(a) for a in value)
             except (TypeError, ValueError):
-                raise ParameterError(f"{where} must be {self.describe_constraint()}, got {value!r}")
+                raise ParameterError(
+                    f"{where} must be {self.describe_constraint()}, got {value!r}") from None
             return axes
         if value is None:
             if self.kind == "optional_float" or self.default is None:
