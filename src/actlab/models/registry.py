@@ -1,0 +1,170 @@
+"""Every model actlab can build, in one table, and `build_model` that looks names up in it.
+
+Each entry says which input shapes the architecture takes; `build_model` checks the
+shape before building, so a mismatch (mnist_cnn on MNIST-1D) is one clear sentence.
+Adding a model means writing its module and adding one ModelEntry here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from actlab.models.activation_sites import ActivationFactory, ActivationLike
+from actlab.models.cifar10_cnn import CIFAR10_CNN_INPUT, Cifar10CNN
+from actlab.models.errors import ModelInputError, ModelOptionError, UnknownModelError
+from actlab.models.mlp import MLP, mlp_widths
+from actlab.models.mnist_cnn import MNIST_CNN_INPUT, MnistCNN
+from actlab.models.shallow import ShallowDense
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def _any_shape(shape: tuple[int, ...]) -> str | None:
+    return None if shape and all(s > 0 for s in shape) else "it needs a non-empty input"
+
+
+def _exact(expected: tuple[int, ...], hint: str) -> Callable[[tuple[int, ...]], str | None]:
+    def check(shape: tuple[int, ...]) -> str | None:
+        if tuple(shape) == expected:
+            return None
+        return f"it takes inputs of shape {_shape_text(expected)} ({hint})"
+    return check
+
+
+def _build_shallow(factory: ActivationFactory, input_shape: tuple[int, ...], num_classes: int,
+                   weight_init: str = "glorot_uniform") -> nn.Module:
+    return ShallowDense(factory, input_shape, num_classes, weight_init=weight_init)
+
+
+def _build_mnist_cnn(factory: ActivationFactory, input_shape: tuple[int, ...], num_classes: int,
+                     dropout: float = 0.5) -> nn.Module:
+    if not 0.0 <= dropout < 1.0:
+        raise ModelOptionError(f"mnist_cnn option dropout must lie in [0, 1), got {dropout!r}")
+    return MnistCNN(factory, input_shape, num_classes, dropout=dropout)
+
+
+def _build_cifar10_cnn(factory: ActivationFactory, input_shape: tuple[int, ...],
+                       num_classes: int) -> nn.Module:
+    return Cifar10CNN(factory, input_shape, num_classes)
+
+
+def _build_mlp(factory: ActivationFactory, input_shape: tuple[int, ...], num_classes: int,
+               depth: int = 2, width: int = 128, widths: list[int] | None = None,
+               init: str = "glorot_uniform", bias_init: float = 0.0, dropout: float = 0.0,
+               alpha_dropout: float = 0.0) -> nn.Module:
+    return MLP(factory, input_shape, num_classes, mlp_widths(depth, width, widths), init=init,
+               bias_init=bias_init, dropout=dropout, alpha_dropout=alpha_dropout)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model's name, builder, the inputs it takes (as a check and in words), a summary."""
+
+    name: str
+    builder: Callable[..., nn.Module]
+    summary: str
+    inputs: str
+    check_input: Callable[[tuple[int, ...]], str | None]
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The builder's own options with their defaults."""
+        params = list(inspect.signature(self.builder).parameters.values())[3:]
+        return {p.name: p.default for p in params}
+
+
+MODELS: tuple[ModelEntry, ...] = (
+    ModelEntry("shallow", _build_shallow,
+               "seed 000: Dense(num_classes) + activation on the output, Keras's init",
+               "any shape (flattened)", _any_shape),
+    ModelEntry("mnist_cnn", _build_mnist_cnn,
+               "seed 003: 2 conv 5x5 (32, 64) + max-pool, FC 1024, dropout 0.5, FC",
+               _shape_text(MNIST_CNN_INPUT) + " (MNIST, Fashion-MNIST)",
+               _exact(MNIST_CNN_INPUT, "28x28 grayscale images: MNIST or Fashion-MNIST")),
+    ModelEntry("cifar10_cnn", _build_cifar10_cnn,
+               "seed 003: TensorFlow CIFAR-10 tutorial (2 conv + LRN, FC 384, FC 192)",
+               _shape_text(CIFAR10_CNN_INPUT) + " (CIFAR-10 crops)",
+               _exact(CIFAR10_CNN_INPUT, "24x24 crops of 32x32 colour images: CIFAR-10")),
+    ModelEntry("mlp", _build_mlp,
+               "fully connected: depth x width hidden layers, chosen init, optional dropout",
+               "any shape (flattened)", _any_shape),
+)
+
+_BY_NAME = {entry.name: entry for entry in MODELS}
+
+
+def model_names() -> tuple[str, ...]:
+    """The names of every model, in registry order."""
+    return tuple(entry.name for entry in MODELS)
+
+
+def model_entry(name: str) -> ModelEntry:
+    """The registry entry of a model name."""
+    entry = _BY_NAME.get(name.strip().lower().replace("-", "_"))
+    if entry is None:
+        raise UnknownModelError(name, _BY_NAME)
+    return entry
+
+
+def check_model_input(name: str, input_shape: tuple[int, ...], num_classes: int,
+                      dataset: str = "") -> None:
+    """Raise ModelInputError unless the model can take this input shape and class count."""
+    entry = model_entry(name)
+    source = f"dataset {dataset!r} has" if dataset else "the inputs have"
+    problem = entry.check_input(tuple(input_shape))
+    if problem:
+        raise ModelInputError(f"model {entry.name!r} cannot take these inputs: {problem}, but "
+                              f"{source} shape {_shape_text(tuple(input_shape))}; choose a "
+                              f"model that takes them (mlp and shallow take any shape)")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ModelInputError(f"model {entry.name!r} needs a whole number of classes >= 1, "
+                              f"got {num_classes!r}")
+
+
+def build_model(name: str, activation: ActivationLike, *, input_shape: tuple[int, ...],
+                num_classes: int, activation_params: Mapping[str, Any] | None = None,
+                **options: Any) -> nn.Module:
+    """A freshly initialised model with `activation` at every activation site.
+
+    `activation` is a catalog name or spelling, a formula, a spec or a module (copied per
+    site); `activation_params` bind its parameters; other options go to the model
+    (see `model_entry(name).options`). Initialisation draws from torch's global RNG.
+    """
+    entry = model_entry(name)
+    check_model_input(entry.name, input_shape, num_classes)
+    known = entry.options
+    for option in options:
+        if option not in known:
+            close = difflib.get_close_matches(option, list(known), n=1)
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    f"its options are {', '.join(known)}" if known else "it takes no options")
+            raise ModelOptionError(f"model {entry.name!r} has no option {option!r}; {hint}")
+    factory = ActivationFactory(activation, activation_params)
+    model = entry.builder(factory, tuple(input_shape), num_classes, **options)
+    _materialize(model, tuple(input_shape))
+    return model
+
+
+@torch.no_grad()
+def _materialize(model: nn.Module, input_shape: tuple[int, ...]) -> None:
+    """Run one forward pass so that lazily shaped parameters (Keras's PReLU) exist."""
+    if not any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+        return
+    was_training = model.training
+    model.eval()
+    model(torch.zeros(1, *input_shape))
+    model.train(was_training)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable scalars in a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
