@@ -17,6 +17,7 @@ from actlab.errors import ActlabError
 COMMAND_MODULES = (
     "actlab.cli.catalog_commands",
     "actlab.cli.train_commands",
+    "actlab.cli.plot_commands",
 )
 
 
