@@ -17,7 +17,7 @@ from torch import nn
 from actlab.catalog.registry import Resolved, resolve
 from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ParameterError
-from actlab.kernels.dispatch import apply
+from actlab.kernels.dispatch import apply, supports_inplace
 
 Tensor = torch.Tensor
 
@@ -42,8 +42,10 @@ class Activation(nn.Module):
         self.implementation = implementation
         self._explicit = {k for k in params} | set(resolved.params)
         self._trainable = _trainable_names(spec, trainable)
-        if inplace and not spec.native_inplace:
-            raise ParameterError(f"{spec.name}: inplace=True is not supported")
+        # A learned parameter's gradient needs the input, so it rules out in-place too.
+        if inplace and (self._trainable or not supports_inplace(spec, bound)):
+            raise ParameterError(f"{spec.name}: inplace=True is not supported (its backward "
+                                 f"needs the input)")
         self.params: dict[str, Any] = {}
         for p in spec.params:
             value = bound[p.name]

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import ActivationSpec
+from actlab.kernels.blocked import evaluate
 
 Tensor = torch.Tensor
 
@@ -58,14 +59,23 @@ class ElementwiseFunction(torch.autograd.Function):
         ctx.scalars = scalars
         ctx.tensor_names = tensor_names
         ctx.save_for_backward(x, *tensors)
-        out = spec.forward(_upcast(x), **params)
-        return out.to(x.dtype)
+        if tensors:
+            return spec.forward(_upcast(x), **params).to(x.dtype)
+        # Without broadcast parameters the formula is elementwise: blocked on large CPU
+        # tensors, so its intermediates stay in cache.
+        return evaluate(lambda t: spec.forward(_upcast(t), **params).to(t.dtype), x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         x, *tensors = ctx.saved_tensors
         spec: ActivationSpec = ctx.spec
         params = dict(ctx.scalars)
+        if not tensors and not torch.is_grad_enabled():
+            # First-order backward without parameters: elementwise, blocked like forward.
+            def grad_input(g: Tensor, t: Tensor) -> Tensor:
+                return (_upcast(g) * spec.derivative(_upcast(t), **params)).to(g.dtype)
+
+            return evaluate(grad_input, grad, x), None, None, None
         params.update({n: _upcast(t) for n, t in zip(ctx.tensor_names, tensors)})
         xc = _upcast(x)
         gc = _upcast(grad)

@@ -1,9 +1,22 @@
-"""Pick the implementation of an activation: PyTorch's native op or a lean Function.
+"""Pick the implementation of an activation for one call, and run it.
 
-``auto`` uses the native op where one exists for the given parameters and the lean
-analytic Function otherwise. ``force_implementation`` overrides the choice (for tests
-and benchmarks): ``native``, ``analytic`` or ``reference`` (the eager formula, with
-autograd through every intermediate: what an activation zoo would do).
+Implementations:
+
+- ``native``: PyTorch's own op.
+- ``fused``: a kernel from `piecewise.py` or `smooth.py`: a 1-byte mask or the output
+  saved for backward, cheaper formulas, cache-blocked on large CPU tensors.
+- ``compiled``: the fused kernel (or the spec's formulas) compiled by torch.compile.
+- ``analytic``: the generic lean Function: the spec's formula, its analytic derivative,
+  the input saved (cache-blocked on large CPU tensors).
+- ``reference``: the spec's formula with autograd through every intermediate: what an
+  activation zoo does, kept as the baseline.
+
+``auto`` chooses per call, from the tensor: a compiled kernel when compilation is on
+(`enable_compile`, ``ACTLAB_COMPILE=1``) and the tensor is large; a fused kernel where it
+beats the native op (less memory for backward when a gradient is needed, or time on
+large tensors of a device where the benchmarks showed it faster) or where there is no
+native op; else the native op; else the analytic Function. `force_implementation`
+overrides the choice for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -16,10 +29,18 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import ActivationSpec
-from actlab.errors import ActlabError
+from actlab.errors import ActlabError, ParameterError
 from actlab.kernels.analytic import apply_analytic
+from actlab.kernels.compiled import (
+    COMPILE_MIN_ELEMENTS,
+    COMPILED,
+    compile_enabled,
+    compile_problem,
+)
+from actlab.kernels.fused import EAGER, FusedKernel, apply_fused
+from actlab.kernels.kernel_table import fused_kernel, generic_kernel
 
-IMPLEMENTATIONS = ("auto", "native", "analytic", "reference")
+IMPLEMENTATIONS = ("auto", "native", "fused", "compiled", "analytic", "reference")
 
 _state = threading.local()
 
@@ -31,9 +52,7 @@ def current_implementation() -> str:
 @contextlib.contextmanager
 def force_implementation(name: str) -> Iterator[None]:
     """Within the block, every activation uses implementation `name`."""
-    if name not in IMPLEMENTATIONS:
-        raise ActlabError(f"unknown implementation {name!r}; choose one of "
-                          f"{', '.join(IMPLEMENTATIONS)}")
+    _check_name(name)
     previous = current_implementation()
     _state.forced = name
     try:
@@ -42,17 +61,82 @@ def force_implementation(name: str) -> Iterator[None]:
         _state.forced = previous
 
 
-def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "auto") -> str:
-    """The implementation that `apply` will use."""
+def _check_name(name: str) -> None:
+    if name not in IMPLEMENTATIONS:
+        raise ActlabError(f"unknown implementation {name!r}; choose one of "
+                          f"{', '.join(IMPLEMENTATIONS)}")
+
+
+def _needs_grad(x: torch.Tensor, params: Mapping[str, Any]) -> bool:
+    if not torch.is_grad_enabled():
+        return False
+    return x.requires_grad or any(isinstance(v, torch.Tensor) and v.requires_grad
+                                  for v in params.values())
+
+
+def _compiled_kernel(spec: ActivationSpec, params: Mapping[str, Any]) -> FusedKernel | None:
+    return fused_kernel(spec, params) or generic_kernel(spec, params)
+
+
+def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | None,
+          inplace: bool) -> str:
+    has_native = spec.uses_native(params)
+    if x is None:
+        # No tensor to judge by: the choice for a small input that needs no gradient.
+        return "native" if has_native else "analytic"
+    kernel = fused_kernel(spec, params)
+    native_inplace = has_native and spec.native_inplace
+    if inplace:
+        if native_inplace and not _needs_grad(x, params):
+            return "native"  # one pass; nothing to save
+        if kernel is not None and kernel.inplace:
+            return "fused"
+        return "native" if native_inplace else "fused"  # "fused" without a kernel: refused
+    if (compile_enabled() and x.numel() >= COMPILE_MIN_ELEMENTS
+            and _compiled_kernel(spec, params) is not None and compile_problem(x.device) is None):
+        return "compiled"
+    if kernel is not None:
+        if _needs_grad(x, params) and kernel.preferred_for_training:
+            return "fused"
+        if kernel.faster_for(x) or not has_native:
+            return "fused"
+    if has_native:
+        return "native"
+    return "analytic" if (spec.derivative is not None or spec.vjp is not None) else "reference"
+
+
+def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "auto",
+           x: torch.Tensor | None = None, *, inplace: bool = False) -> str:
+    """The implementation that `apply` will use for `x` (or, without `x`, for a small
+    input that needs no gradient)."""
+    _check_name(requested)
     forced = current_implementation()
     mode = forced if forced != "auto" else requested
     if mode == "auto":
-        return "native" if spec.uses_native(params) else "analytic"
+        return _auto(spec, params, x, inplace)
     if mode == "native" and not spec.uses_native(params):
         raise ActlabError(f"{spec.name} has no native PyTorch op for these parameters")
+    if mode == "fused" and fused_kernel(spec, params) is None:
+        raise ActlabError(f"{spec.name} has no fused kernel for these parameters; use "
+                          f"'analytic' or 'auto'")
+    if mode == "compiled":
+        if _compiled_kernel(spec, params) is None:
+            raise ActlabError(f"{spec.name} cannot be compiled: only elementwise activations "
+                              f"with scalar parameters and an analytic derivative can")
+        problem = compile_problem(x.device if x is not None else "cpu")
+        if problem is not None:
+            raise ActlabError(f"cannot compile {spec.name}: {problem}")
     if mode == "analytic" and spec.derivative is None and spec.vjp is None:
         return "reference"
     return mode
+
+
+def supports_inplace(spec: ActivationSpec, params: Mapping[str, Any]) -> bool:
+    """Whether some implementation can overwrite the input (its backward needs no x)."""
+    kernel = fused_kernel(spec, params)
+    if kernel is not None and kernel.inplace:
+        return True
+    return spec.native_inplace and spec.uses_native(params)
 
 
 def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
@@ -62,11 +146,28 @@ def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
     values = spec.math_values(params)
     if training and spec.train_forward is not None:
         return spec.train_forward(x, **values)
-    mode = choose(spec, params, implementation)
+    mode = choose(spec, params, implementation, x, inplace=inplace)
+    if inplace:
+        return _apply_inplace(spec, x, params, mode)
     if mode == "native":
-        if spec.native_inplace:
-            return spec.native(x, inplace=inplace, **values)
         return spec.native(x, **values)
+    if mode == "fused":
+        return apply_fused(fused_kernel(spec, params), x)
+    if mode == "compiled":
+        return apply_fused(_compiled_kernel(spec, params), x, runner=COMPILED)
     if mode == "analytic":
         return apply_analytic(spec, x, params)
     return spec.forward(x, **values)
+
+
+def _apply_inplace(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any],
+                   mode: str) -> torch.Tensor:
+    values = spec.math_values(params)
+    if mode == "native" and spec.native_inplace:
+        return spec.native(x, inplace=True, **values)
+    kernel = fused_kernel(spec, params)
+    if mode in ("fused", "compiled") and kernel is not None and kernel.inplace:
+        return apply_fused(kernel, x, inplace=True, runner=EAGER)
+    raise ParameterError(f"{spec.name}: inplace=True is not supported with the {mode!r} "
+                         f"implementation for these parameters (its backward needs the "
+                         f"input); use inplace=False")
