@@ -196,3 +196,12 @@ def test_vector_function_has_no_curve_and_mixing_kinds_is_refused():
 def test_bad_derivative_order_is_a_clear_error():
     with pytest.raises(PlotOptionError, match="derivatives must be"):
         plot_activations("relu", derivatives=3)
+
+
+def test_figures_display_in_notebooks_without_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig = plot_activations("relu", points=20)
+    assert fig._repr_png_().startswith(b"\x89PNG")
+    assert plt.get_fignums() == before  # nothing left open in pyplot

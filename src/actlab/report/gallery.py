@@ -86,8 +86,9 @@ class GalleryResult:
 
 # -- sampling (this process: it evaluates the catalog) ---------------------------------------
 def gallery_range(function: PlottedFunction) -> tuple[float, float]:
-    """(-4, 4), widened to show every kink with a margin, at most (-10, 10)."""
-    kinks = function.kinks()
+    """(-4, 4), widened to show the kinks within (-10, 10) with a margin."""
+    # Far kinks (softplus switches to x at 20) are numerical, not the function's shape.
+    kinks = function.kinks(-MAX_RANGE + 1, MAX_RANGE - 1)
     low = min([BASE_RANGE[0], *(k - 1.0 for k in kinks)])
     high = max([BASE_RANGE[1], *(k + 1.0 for k in kinks)])
     return max(low, -MAX_RANGE), min(high, MAX_RANGE)

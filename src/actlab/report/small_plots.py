@@ -41,13 +41,13 @@ class SmallPlotData:
 def draw_small(ax: Axes, data: SmallPlotData, *, legend: bool = True,
                fontsize: float = 7.0) -> None:
     """f (solid) and f′ (dashed) for elementwise functions; grouped bars otherwise."""
-    style_axes(ax, zero_lines=not data.bars)
+    style_axes(ax)
     ax.tick_params(labelsize=fontsize)
     if data.bars:
         _draw_bars(ax, data, legend=legend, fontsize=fontsize)
         return
     for curve, style, label in zip(data.curves, (F_STYLE, DERIVATIVE_STYLE),
-                                   ("$f$", "$f\\,'$"), strict=False):
+                                   ("f", "f′"), strict=False):
         draw_curve(ax, curve, style, label, linewidth=1.6 if style is F_STYLE else 1.2)
     mark_kink_lines(ax, data.kinks, LineStyle("#6b7280", ":", ""))
     ax.set_xlim(*data.x_range)
@@ -105,8 +105,9 @@ def card_svg(data: SmallPlotData) -> str:
 def grid_png(datas: Sequence[SmallPlotData], *, columns: int = 8, dpi: int = 110) -> bytes:
     """Every function in one PNG: a small panel each, titled with its name."""
     rows = max(1, -(-len(datas) // columns))
-    fig = Figure(figsize=(2.3 * columns, 1.9 * rows + 0.6))
-    fig.subplots_adjust(left=0.025, right=0.99, bottom=0.02, top=1 - 0.55 / (1.9 * rows + 0.6),
+    height = 1.9 * rows + 0.9
+    fig = Figure(figsize=(2.3 * columns, height))
+    fig.subplots_adjust(left=0.025, right=0.99, bottom=0.02, top=1 - 0.8 / height,
                         wspace=0.28, hspace=0.55)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, data in zip(axes, datas, strict=False):
@@ -115,7 +116,7 @@ def grid_png(datas: Sequence[SmallPlotData], *, columns: int = 8, dpi: int = 110
     for ax in axes[len(datas):]:
         ax.set_visible(False)
     fig.suptitle(f"actlab: {len(datas)} activations — f solid, f′ dashed; bars: input grey, "
-                 f"output blue", fontsize=12, color=TEXT_COLOR)
+                 f"output blue", fontsize=12, color=TEXT_COLOR, y=1 - 0.25 / height)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
@@ -34,11 +35,20 @@ def line_style(index: int) -> LineStyle:
                      MARKERS[index % len(MARKERS)])
 
 
+class NotebookFigure(Figure):
+    """A figure outside pyplot that a notebook shows as a PNG, whatever the backend."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float, figure: Figure | None = None) -> Figure:
     """A figure outside pyplot (no global state, safe in threads), or the one given."""
     if figure is not None:
         return figure
-    return Figure(figsize=(width, height), layout="constrained")
+    return NotebookFigure(figsize=(width, height), layout="constrained")
 
 
 def style_axes(ax: Axes, *, zero_lines: bool = True) -> None:

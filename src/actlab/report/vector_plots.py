@@ -121,7 +121,7 @@ def plot_vector_activations(names: str | Iterable[Any], *, inputs: Any = None,
     for row, (function, x) in enumerate(rows):
         axes = grid[row]
         for ax in axes:
-            style_axes(ax, zero_lines=False)
+            style_axes(ax)
             ax.grid(axis="x", visible=False)
         draw = _draw_gated_row if function.spec.kind == "gated" else _draw_vector_row
         draw(axes, function, x, functions.index(function))
