@@ -114,7 +114,12 @@ def backward_pack(kernel: FusedKernel, saves: str) -> Callable[..., Tensor]:
     def from_mask(grad: Tensor, code: Tensor) -> Tensor:
         gc = _float32(grad)
         d = derivative_from_levels(code, kernel.levels, gc.dtype)
-        return (gc * d).to(grad.dtype)
+        out = gc * d
+        if 0.0 in kernel.levels:
+            # PyTorch's own backward (threshold_backward, hardtanh_backward) gives exactly 0
+            # where f' = 0, even for a nan or inf incoming gradient (0·nan would be nan).
+            out = out.masked_fill(d == 0, 0.0)
+        return out.to(grad.dtype)
 
     def from_saved(grad: Tensor, saved: Tensor) -> Tensor:
         fn = kernel.from_output if saves == "output" else kernel.from_input
