@@ -257,12 +257,16 @@ def correlation_fixed_point(activation: ActivationLike, sigma_w2: float, sigma_b
 
 
 def depth_scale(chi: float) -> float:
-    """ξ = −1/log χ: the depth over which a deviation from a fixed point shrinks by e."""
+    """ξ = −1/log χ: the depth over which a deviation from a fixed point shrinks by e.
+
+    ∞ at χ ≥ 1 (critical, or a repelling fixed point: no exponential approach at all).
+    """
     if not math.isfinite(chi):
         return math.nan
     if chi <= 0:
         return 0.0
-    if chi >= 1:
+    # Within rounding of 1 the approach is slower than exponential (a power of depth).
+    if chi >= 1 - 1e-12:
         return math.inf
     return -1.0 / math.log(chi)
 

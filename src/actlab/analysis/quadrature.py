@@ -42,8 +42,9 @@ PANEL_WIDTH = 1.0
 #: Fixed cuts in x, every X_SPACING on [-X_REACH, X_REACH]: activations bend there.
 X_SPACING = 0.5
 X_REACH = 8.0
-#: Outermost panels may carry at most this share of ∫|f| dΦ.
-TAIL_TOLERANCE = 1e-17
+#: Outermost panels (width 1 in z) may carry at most this share of ∫|f| dΦ; what lies
+#: beyond them is smaller still (for a Gaussian-dominated integrand ~1e-4 of it at |z| = 10).
+TAIL_TOLERANCE = 1e-14
 #: Agreement required between two meshes, relative to ∫|f| dΦ.
 RELATIVE_TOLERANCE = 1e-11
 MAX_LEVEL = 5

@@ -198,7 +198,8 @@ class Registry:
         original = text
         text = text.strip()
         call = _CALL.match(text)
-        if call and self._is_name(call["head"]):
+        # "exp(x**2)" is a formula in x, not the activation "exp" called with parameters.
+        if call and self._is_name(call["head"]) and not re.search(r"\bx\b", call["args"]):
             base = self._resolve_name(call["head"])
             params = _parse_call_args(base.spec, call["args"], original)
             return Resolved(base.spec, base.flavor, base.defaults, params, original)
