@@ -15,6 +15,7 @@ import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from actlab.report.curves import Curve
 from actlab.report.function_plots import draw_curve, mark_kink_lines
@@ -39,10 +40,12 @@ class SmallPlotData:
 
 
 def draw_small(ax: Axes, data: SmallPlotData, *, legend: bool = True,
-               fontsize: float = 7.0) -> None:
+               fontsize: float = 7.0, ticks: int = 5) -> None:
     """f (solid) and f′ (dashed) for elementwise functions; grouped bars otherwise."""
     style_axes(ax)
     ax.tick_params(labelsize=fontsize)
+    # Few ticks: they are most of the drawing time, and a small plot needs only a scale.
+    ax.yaxis.set_major_locator(MaxNLocator(ticks))
     if data.bars:
         _draw_bars(ax, data, legend=legend, fontsize=fontsize)
         return
@@ -51,6 +54,7 @@ def draw_small(ax: Axes, data: SmallPlotData, *, legend: bool = True,
         draw_curve(ax, curve, style, label, linewidth=1.6 if style is F_STYLE else 1.2)
     mark_kink_lines(ax, data.kinks, LineStyle("#6b7280", ":", ""))
     ax.set_xlim(*data.x_range)
+    ax.xaxis.set_major_locator(MaxNLocator(ticks))
     if legend:
         ax.legend(fontsize=fontsize, loc="best", framealpha=0.85, handlelength=1.8)
 
@@ -109,12 +113,11 @@ def grid_png(datas: Sequence[SmallPlotData], *, columns: int = 8, dpi: int = 110
     fig = Figure(figsize=(2.3 * columns, height))
     fig.subplots_adjust(left=0.025, right=0.99, bottom=0.02, top=1 - 0.8 / height,
                         wspace=0.28, hspace=0.55)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax, data in zip(axes, datas, strict=False):
-        draw_small(ax, data, legend=False, fontsize=6)
+    cells = fig.add_gridspec(rows, columns)
+    for index, data in enumerate(datas):
+        ax = fig.add_subplot(cells[index // columns, index % columns])
+        draw_small(ax, data, legend=False, fontsize=6, ticks=4)
         ax.set_title(data.name, fontsize=8.5, color=TEXT_COLOR, pad=3)
-    for ax in axes[len(datas):]:
-        ax.set_visible(False)
     fig.suptitle(f"actlab: {len(datas)} activations — f solid, f′ dashed; bars: input grey, "
                  f"output blue", fontsize=12, color=TEXT_COLOR, y=1 - 0.25 / height)
     buffer = io.BytesIO()
