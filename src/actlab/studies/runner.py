@@ -1,0 +1,214 @@
+"""Running a study: expand it, skip what the store already has, run the rest, store each result.
+
+    >>> from actlab.studies import builtin_study, run_study
+    >>> run = run_study(builtin_study("quick"), "actlab-runs/quick")   # doctest: +SKIP
+
+Trials run on an Executor (local worker processes unless one is given); each result is
+stored the moment it arrives, so a study that is interrupted, even by SIGKILL, loses only
+the trials that were running, and running it again runs only what is missing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from actlab.data import load_dataset
+from actlab.models.registry import build_model, check_model_input
+from actlab.studies.errors import StudyStoreError
+from actlab.studies.executor import Executor, LocalProcessExecutor, TrialOutcome, TrialTask
+from actlab.studies.expansion import Trial, expand
+from actlab.studies.progress import StudyProgress
+from actlab.studies.spec import StudySpec
+from actlab.studies.store import STORE_FILE, ResultsStore
+from actlab.studies.trial_records import is_diverged, metric_points
+from actlab.training.recipes import recipe_for
+
+DEFAULT_RUNS_DIR = Path("actlab-runs")
+LOCK_FILE = ".lock"
+TRIALS_DIR = "trials"
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """What one run of a study did."""
+
+    spec: StudySpec
+    output_dir: Path
+    total: int
+    already_finished: int
+    ran: int
+    finished: int
+    failed: int
+    diverged: int
+    wall_s: float
+
+    @property
+    def complete(self) -> bool:
+        """Every trial of the study has a finished result."""
+        return self.already_finished + self.finished == self.total
+
+    def summary(self) -> str:
+        """One line: what ran, what was reused, what failed."""
+        text = (f"study {self.spec.name!r}: {self.total} trials, {self.already_finished} "
+                f"already stored, {self.ran} run ({self.finished} finished")
+        if self.diverged:
+            text += f", {self.diverged} of them diverged"
+        text += f", {self.failed} failed) in {self.wall_s:.0f} s"
+        return text
+
+
+def default_output_dir(spec: StudySpec) -> Path:
+    """Where a study writes when no folder is given: ./actlab-runs/<study name>."""
+    return DEFAULT_RUNS_DIR / spec.name
+
+
+@contextmanager
+def study_lock(output_dir: Path) -> Iterator[None]:
+    """Hold the study folder so that a second process cannot run the same study in it."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(output_dir / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole block)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StudyStoreError(f"another actlab process is running a study in {output_dir}; "
+                                  f"wait for it or choose another output folder") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock (the kernel does it too on SIGKILL)
+
+
+def claim_store(store: ResultsStore, spec: StudySpec) -> None:
+    """Record the spec in the store; refuse a store that holds another study."""
+    holder = store.get_meta("study")
+    if holder is not None and holder != spec.name:
+        raise StudyStoreError(f"{store.path} holds study {holder!r}, not {spec.name!r}; "
+                              f"choose another output folder")
+    store.set_meta("study", spec.name)
+    store.set_meta("spec", json.dumps(spec.to_dict(), sort_keys=True))
+    store.set_meta("spec_source", spec.source)
+
+
+def check_study_inputs(spec: StudySpec, trials: list[Trial]) -> None:
+    """Load the dataset and build each distinct model once, so a bad study fails here, once.
+
+    A missing dataset (CIFAR-10 where it cannot be downloaded) raises
+    DatasetUnavailableError; a model that cannot take the data raises ModelInputError.
+    """
+    loaded = {}
+    seen = set()
+    for trial in trials:
+        config = trial.config
+        data_key = (config.data_seed, json.dumps(config.dataset_options, sort_keys=True))
+        if data_key not in loaded:
+            loaded[data_key] = load_dataset(config.dataset, data_dir=spec.data_dir,
+                                            seed=config.data_seed, download=spec.download,
+                                            **config.dataset_options)
+        dataset = loaded[data_key]
+        build_key = (config.activation, json.dumps(config.activation_params, sort_keys=True),
+                     json.dumps(config.model_options, sort_keys=True), data_key)
+        if build_key in seen:
+            continue
+        seen.add(build_key)
+        shape = recipe_for(config.model).inputs.output_shape(tuple(dataset.input_shape))
+        check_model_input(config.model, shape, dataset.num_classes, dataset.name)
+        build_model(config.model, config.activation, input_shape=shape,
+                    num_classes=dataset.num_classes,
+                    activation_params=config.activation_params, **config.model_options)
+
+
+def trial_output_dir(output_dir: Path, trial: Trial) -> Path:
+    """Where a trial writes its TensorBoard logs and result file."""
+    return output_dir / TRIALS_DIR / f"{trial.config.name}-{trial.trial_id[:8]}"
+
+
+def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None, *,
+              executor: Executor | None = None, workers: int | None = None,
+              progress: bool | None = None, retry_failed: bool = True,
+              check_inputs: bool = True) -> StudyRun:
+    """Run every trial of `spec` that `output_dir`'s store does not have finished.
+
+    `executor` defaults to a LocalProcessExecutor with `workers` processes (one per core);
+    `retry_failed=False` leaves failed trials as they are; `progress` shows the live
+    display (default: when stderr is a terminal).
+    """
+    started = time.perf_counter()
+    output_dir = Path(output_dir) if output_dir is not None else default_output_dir(spec)
+    with study_lock(output_dir), ResultsStore(output_dir / STORE_FILE) as store:
+        claim_store(store, spec)
+        trials = expand(spec)
+        statuses = store.statuses()
+        done = {t.trial_id for t in trials if statuses.get(t.trial_id) == "finished"
+                or (not retry_failed and statuses.get(t.trial_id) == "failed")}
+        todo = [t for t in trials if t.trial_id not in done]
+        if todo and check_inputs:
+            check_study_inputs(spec, todo)
+        counts = {"finished": 0, "failed": 0, "diverged": 0}
+        if todo:
+            own = executor is None
+            executor = executor or LocalProcessExecutor(workers)
+            with StudyProgress(spec.name, len(trials), already_done=len(done),
+                               enabled=progress) as display:
+                _run_trials(spec, output_dir, store, todo, executor, display, counts)
+            if own:
+                executor.shutdown()
+    return StudyRun(spec, output_dir, len(trials), len(done), len(todo), counts["finished"],
+                    counts["failed"], counts["diverged"], time.perf_counter() - started)
+
+
+def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: list[Trial],
+                executor: Executor, display: StudyProgress, counts: dict[str, int]) -> None:
+    pending = deque(todo)
+    in_flight = 0
+
+    def launch() -> None:
+        nonlocal in_flight
+        while pending and in_flight < executor.capacity:
+            trial = pending.popleft()
+            config = trial.config.to_dict()
+            store.mark_running(trial.trial_id, activation=trial.activation, seed=trial.seed,
+                               condition=trial.condition, config=config)
+            executor.submit(TrialTask(trial.trial_id, config,
+                                      str(trial_output_dir(output_dir, trial)),
+                                      spec.data_dir, spec.download))
+            in_flight += 1
+            display.started()
+
+    try:
+        launch()
+        for outcome in executor.completed():
+            in_flight -= 1
+            diverged = _store_outcome(store, outcome)
+            counts["failed" if outcome.status == "failed" else "finished"] += 1
+            counts["diverged"] += int(diverged)
+            display.finished(failed=outcome.status == "failed", diverged=diverged)
+            launch()
+    except BaseException:
+        # Interrupted: stop the workers now; their trials stay `running` and run next time.
+        executor.shutdown(cancel=True)
+        raise
+
+
+def _store_outcome(store: ResultsStore, outcome: TrialOutcome) -> bool:
+    """Write one outcome to the store; whether the trial diverged."""
+    if outcome.status == "finished" and outcome.result is not None:
+        diverged = is_diverged(outcome.result)
+        store.record_finished(outcome.trial_id, outcome.result, diverged=diverged,
+                              metrics=metric_points(outcome.result),
+                              duration_s=outcome.duration_s, worker=outcome.worker)
+        return diverged
+    store.record_failed(outcome.trial_id, outcome.error or "the trial failed without a message",
+                        duration_s=outcome.duration_s, worker=outcome.worker)
+    return False

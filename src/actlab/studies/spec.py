@@ -1,0 +1,473 @@
+"""Study specs: which activations to compare, with which seeds, on which data, model and training.
+
+A spec is plain data, usually a TOML file (the built-in ones are in `builtin/`)::
+
+    name = "quick"
+    activations = ["relu", "elu", "leaky_relu(0.2)",
+                   { name = "selu", model = { init = "lecun_normal" } }]
+    seeds = 5                        # or a list: [0, 1, 2, 3, 4]
+
+    [dataset]                        # or: dataset = "mnist1d"
+    name = "mnist1d"                 # data_dir, download, and the loader's own options
+    seed = 42                        # the dataset's seed; "trial": each trial's own seed
+
+    [model]                          # or: model = "mlp"
+    name = "mlp"
+    depth = 2                        # the model's own options
+
+    [training]                       # any TrialConfig field: lr, epochs or steps, ...
+    epochs = 20
+
+    [probes]                         # ProbeConfig fields
+    gradient_every = 20
+
+    [grid]                           # every combination becomes its own condition
+    "model.depth" = [8, 16]
+
+    [analysis]
+    metric = "test_accuracy"
+    expected_ranking = ["selu", "elu", "relu"]
+
+Every key is checked when the spec is read; a bad one raises StudySpecError naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from actlab.catalog import resolve
+from actlab.data.registry import dataset_entry, dataset_names
+from actlab.errors import ActlabError
+from actlab.models.registry import model_entry, model_names
+from actlab.studies.errors import StudySpecError
+from actlab.studies.metrics import DEFAULT_METRIC, METRICS
+from actlab.training.config import ProbeConfig, TrialConfig, TrialConfigError
+
+#: TrialConfig fields that the spec sets from its own sections, not from [training].
+_MANAGED_FIELDS = frozenset({"dataset", "model", "activation", "activation_params",
+                             "model_options", "dataset_options", "data_seed", "seed",
+                             "probes"})
+_TOP_KEYS = ("name", "description", "question", "dataset", "model", "activations", "seeds",
+             "training", "probes", "grid", "analysis")
+_DATASET_KEYS = ("name", "seed", "data_dir", "download")
+#: `[dataset] seed = "trial"`: each trial draws its data with its own seed (seed 000).
+TRIAL_SEED = "trial"
+_ACTIVATION_KEYS = ("name", "label", "params", "model", "training")
+_ANALYSIS_KEYS = ("metric", "expected_ranking", "claim")
+_GRID_SECTIONS = ("model", "training", "dataset")
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def training_fields() -> tuple[str, ...]:
+    """The keys [training] accepts: every TrialConfig field the spec does not set itself."""
+    return tuple(f.name for f in dataclasses.fields(TrialConfig)
+                 if f.name not in _MANAGED_FIELDS)
+
+
+def probe_fields() -> tuple[str, ...]:
+    """The keys [probes] accepts."""
+    return tuple(f.name for f in dataclasses.fields(ProbeConfig))
+
+
+@dataclass(frozen=True)
+class ActivationEntry:
+    """One compared activation: the text given to actlab.resolve, its label and overrides."""
+
+    name: str
+    label: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    model: Mapping[str, Any] = field(default_factory=dict)
+    training: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_data(self) -> str | dict[str, Any]:
+        """The entry as a spec writes it: the bare name when nothing else is set."""
+        if self.label == self.name and not (self.params or self.model or self.training):
+            return self.name
+        data: dict[str, Any] = {"name": self.name, "label": self.label}
+        for key in ("params", "model", "training"):
+            if getattr(self, key):
+                data[key] = dict(getattr(self, key))
+        return data
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A validated study: dataset × model × activations × seeds × grid, and how to judge it."""
+
+    name: str
+    dataset: str
+    model: str
+    activations: tuple[ActivationEntry, ...]
+    seeds: tuple[int, ...]
+    description: str = ""
+    question: str = ""
+    dataset_options: Mapping[str, Any] = field(default_factory=dict)
+    data_seed: int | str | None = None
+    data_dir: str | None = None
+    download: bool = True
+    model_options: Mapping[str, Any] = field(default_factory=dict)
+    training: Mapping[str, Any] = field(default_factory=dict)
+    probes: Mapping[str, Any] = field(default_factory=dict)
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    metric: str = DEFAULT_METRIC
+    expected_ranking: tuple[str, ...] = ()
+    claim: str = ""
+    source: str = "<spec>"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The activations' labels, in spec order."""
+        return tuple(a.label for a in self.activations)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as the plain data a TOML file holds (reads back with study_spec_from_dict)."""
+        dataset: dict[str, Any] = {"name": self.dataset, **self.dataset_options}
+        if self.data_seed is not None:
+            dataset["seed"] = self.data_seed
+        if self.data_dir is not None:
+            dataset["data_dir"] = self.data_dir
+        if not self.download:
+            dataset["download"] = False
+        data: dict[str, Any] = {
+            "name": self.name, "description": self.description, "question": self.question,
+            "dataset": dataset, "model": {"name": self.model, **self.model_options},
+            "activations": [a.to_data() for a in self.activations],
+            "seeds": list(self.seeds), "training": dict(self.training),
+            "probes": dict(self.probes), "grid": {k: list(v) for k, v in self.grid.items()},
+            "analysis": {"metric": self.metric, "expected_ranking": list(self.expected_ranking),
+                         "claim": self.claim},
+        }
+        return data
+
+    def with_overrides(self, *, activations: Sequence[str] | None = None,
+                       seeds: Sequence[int] | None = None, epochs: int | None = None,
+                       steps: int | None = None, training: Mapping[str, Any] | None = None,
+                       name: str | None = None) -> StudySpec:
+        """The same study with other activations, seeds or training length (validated again).
+
+        An activation given by a label or name the spec already has keeps its overrides
+        (SELU keeps its lecun_normal initialisation); the expected ranking keeps the
+        activations still compared.
+        """
+        data = self.to_dict()
+        changes = []
+        if activations is not None:
+            changes.append("activations " + ", ".join(activations))
+            known = {}
+            for entry in self.activations:
+                known.setdefault(entry.label.lower(), entry)
+                known.setdefault(entry.name.lower(), entry)
+            chosen = [known[a.strip().lower()].to_data() if a.strip().lower() in known else a
+                      for a in activations]
+            data["activations"] = chosen
+            labels = {c["label"] if isinstance(c, dict) else c for c in chosen}
+            data["analysis"]["expected_ranking"] = [
+                label for label in self.expected_ranking if label in labels]
+        if seeds is not None:
+            data["seeds"] = list(seeds)
+            changes.append("seeds " + ", ".join(str(seed) for seed in seeds))
+        if epochs is not None and steps is not None:
+            raise StudySpecError("give either epochs or steps, not both")
+        if epochs is not None or steps is not None:
+            for key in ("epochs", "steps"):
+                data["training"].pop(key, None)
+                for entry in data["activations"]:
+                    if isinstance(entry, dict):
+                        entry.get("training", {}).pop(key, None)
+            data["training"]["epochs" if epochs is not None else "steps"] = (
+                epochs if epochs is not None else steps)
+            changes.append(f"epochs = {epochs}" if epochs is not None else f"steps = {steps}")
+            data["grid"] = {k: v for k, v in data["grid"].items()
+                            if k not in ("training.epochs", "training.steps")}
+        if training:
+            data["training"].update(training)
+            changes += [f"{key} = {value}" for key, value in training.items()]
+        if name is not None:
+            data["name"] = name
+        if changes:
+            # The description speaks of the original protocol: say what this run changed.
+            note = f"This run changes {self.source}: {'; '.join(changes)}."
+            data["description"] = f"{self.description} {note}".strip()
+        return study_spec_from_dict(data, source=self.source)
+
+
+class _Reader:
+    """Checks one spec's values; every failure names the spec and the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, why: str) -> NoReturn:
+        raise StudySpecError(f"study spec {self.source}, key {key!r}: {why}")
+
+    def check_keys(self, table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+        known = list(known)
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else \
+                    f"known keys are {', '.join(known)}"
+                self.fail(f"{where}{key}", f"unknown key; {hint}")
+
+    def table(self, value: Any, key: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.fail(key, f"must be a table (key = value pairs), got {_show(value)}")
+        return dict(value)
+
+    def text(self, value: Any, key: str, *, allow_empty: bool = False) -> str:
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.fail(key, f"must be a {'' if allow_empty else 'non-empty '}string, "
+                           f"got {_show(value)}")
+        return value
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_study_spec(path: str | Path) -> StudySpec:
+    """Read and validate a study spec from a TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudySpecError(f"study spec {str(path)!r} does not exist" if not path.exists()
+                             else f"study spec {str(path)!r} is not a file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise StudySpecError(f"study spec {str(path)!r} is not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise StudySpecError(f"cannot read study spec {str(path)!r}: {err}") from None
+    return study_spec_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def study_spec_from_toml(text: str, source: str = "<toml>") -> StudySpec:
+    """Read and validate a study spec from TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise StudySpecError(f"study spec {source} is not valid TOML: {err}") from None
+    return study_spec_from_dict(data, source=source)
+
+
+def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
+                         base_dir: Path | None = None) -> StudySpec:
+    """Validate plain data (as read from TOML) into a StudySpec.
+
+    A relative `dataset.data_dir` is taken relative to `base_dir` (the spec file's folder).
+    """
+    read = _Reader(source)
+    if not isinstance(data, Mapping):
+        raise StudySpecError(f"study spec {source} must be a table of keys, got {_show(data)}")
+    read.check_keys(data, _TOP_KEYS, "")
+    for required in ("name", "dataset", "model", "activations", "seeds"):
+        if required not in data:
+            read.fail(required, "is missing; every study names its " + {
+                "name": "name", "dataset": "dataset", "model": "model",
+                "activations": "activations (a list of names or formulas)",
+                "seeds": "seeds (a count or a list of integers)"}[required])
+    name = read.text(data["name"], "name")
+    if not _NAME_PATTERN.fullmatch(name):
+        read.fail("name", f"must be letters, digits, '.', '_' or '-' (it names a folder), "
+                          f"got {name!r}")
+    dataset, dataset_options, data_seed, data_dir, download = _read_dataset(
+        read, data["dataset"], base_dir)
+    model, model_options = _read_model(read, data["model"])
+    activations = _read_activations(read, data["activations"], model)
+    seeds = _read_seeds(read, data["seeds"])
+    training = read.table(data.get("training"), "training")
+    read.check_keys(training, training_fields(), "training.")
+    probes = read.table(data.get("probes"), "probes")
+    read.check_keys(probes, probe_fields(), "probes.")
+    grid = _read_grid(read, data.get("grid"), model)
+    for index, entry in enumerate(activations):
+        for section, overrides in (("model", entry.model), ("training", entry.training)):
+            for option in overrides:
+                if f"{section}.{option}" in grid:
+                    read.fail(f"activations[{index}].{section}.{option}",
+                              f"the grid varies {section}.{option}; an activation cannot "
+                              f"also fix it")
+    analysis = read.table(data.get("analysis"), "analysis")
+    read.check_keys(analysis, _ANALYSIS_KEYS, "analysis.")
+    metric = read.text(analysis.get("metric", DEFAULT_METRIC), "analysis.metric")
+    if metric not in METRICS:
+        close = difflib.get_close_matches(metric, list(METRICS), n=1)
+        read.fail("analysis.metric", f"unknown metric {metric!r}; "
+                  + (f"did you mean {close[0]!r}?" if close else
+                     f"choose one of {', '.join(METRICS)}"))
+    expected = analysis.get("expected_ranking", [])
+    if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
+        read.fail("analysis.expected_ranking", f"must be a list of activation labels, "
+                                               f"got {_show(expected)}")
+    labels = [a.label for a in activations]
+    for label in expected:
+        if label not in labels:
+            read.fail("analysis.expected_ranking", f"{label!r} is not one of the compared "
+                                                   f"activations ({', '.join(labels)})")
+    if len(set(expected)) != len(expected):
+        read.fail("analysis.expected_ranking", "names an activation twice")
+    spec = StudySpec(
+        name=name, dataset=dataset, model=model, activations=activations, seeds=seeds,
+        description=read.text(data.get("description", ""), "description", allow_empty=True),
+        question=read.text(data.get("question", ""), "question", allow_empty=True),
+        dataset_options=dataset_options, data_seed=data_seed, data_dir=data_dir,
+        download=download,
+        model_options=model_options, training=training, probes=probes, grid=grid,
+        metric=metric, expected_ranking=tuple(expected),
+        claim=read.text(analysis.get("claim", ""), "analysis.claim", allow_empty=True),
+        source=source)
+    _check_trials(read, spec)
+    return spec
+
+
+def _read_dataset(read: _Reader, value: Any, base_dir: Path | None
+                  ) -> tuple[str, dict[str, Any], int | str | None, str | None, bool]:
+    table = {"name": value} if isinstance(value, str) else read.table(value, "dataset")
+    if "name" not in table:
+        read.fail("dataset.name", "is missing; name the dataset "
+                                  f"({', '.join(dataset_names())})")
+    try:
+        entry = dataset_entry(read.text(table["name"], "dataset.name"))
+    except ActlabError as err:
+        read.fail("dataset.name", str(err))
+    read.check_keys(table, (*_DATASET_KEYS, *entry.options), "dataset.")
+    data_dir = table.get("data_dir")
+    if data_dir is not None:
+        path = Path(read.text(data_dir, "dataset.data_dir")).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_dir():
+            read.fail("dataset.data_dir", f"the folder {str(path)!r} does not exist")
+        data_dir = str(path)
+    download = read.boolean(table.get("download", True), "dataset.download")
+    data_seed = table.get("seed")
+    if data_seed is not None and data_seed != TRIAL_SEED and (
+            isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0):
+        read.fail("dataset.seed", f"must be a whole number >= 0 or {TRIAL_SEED!r} (each trial's "
+                                  f"own seed), got {_show(data_seed)}")
+    options = {k: v for k, v in table.items() if k not in _DATASET_KEYS}
+    return entry.name, options, data_seed, data_dir, download
+
+
+def _read_model(read: _Reader, value: Any) -> tuple[str, dict[str, Any]]:
+    table = {"name": value} if isinstance(value, str) else read.table(value, "model")
+    if "name" not in table:
+        read.fail("model.name", f"is missing; name the model ({', '.join(model_names())})")
+    try:
+        entry = model_entry(read.text(table["name"], "model.name"))
+    except ActlabError as err:
+        read.fail("model.name", str(err))
+    options = {k: v for k, v in table.items() if k != "name"}
+    read.check_keys(options, entry.options, "model.")
+    return entry.name, options
+
+
+def _read_activations(read: _Reader, value: Any, model: str) -> tuple[ActivationEntry, ...]:
+    if not isinstance(value, list):
+        read.fail("activations", f"must be a list of names or formulas, got {_show(value)}")
+    if not value:
+        read.fail("activations", "is empty; a study compares at least one activation")
+    entries = []
+    for index, item in enumerate(value):
+        key = f"activations[{index}]"
+        table = {"name": item} if isinstance(item, str) else read.table(item, key)
+        read.check_keys(table, _ACTIVATION_KEYS, f"{key}.")
+        if "name" not in table:
+            read.fail(f"{key}.name", "is missing; give a name or formula actlab.resolve accepts")
+        text = read.text(table["name"], f"{key}.name").strip()
+        params = read.table(table.get("params"), f"{key}.params")
+        try:
+            resolve(text).bind(params)
+        except ActlabError as err:
+            read.fail(key, f"{text!r} is not an activation actlab can build: {err}")
+        label = read.text(table.get("label", text), f"{key}.label").strip()
+        model_overrides = read.table(table.get("model"), f"{key}.model")
+        read.check_keys(model_overrides, model_entry(model).options, f"{key}.model.")
+        training = read.table(table.get("training"), f"{key}.training")
+        read.check_keys(training, training_fields(), f"{key}.training.")
+        entries.append(ActivationEntry(text, label, params, model_overrides, training))
+    labels = [e.label for e in entries]
+    for label in labels:
+        if labels.count(label) > 1:
+            read.fail("activations", f"{label!r} appears twice; give each entry its own label")
+    return tuple(entries)
+
+
+def _read_seeds(read: _Reader, value: Any) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            read.fail("seeds", f"a count of seeds must be >= 1, got {value}")
+        return tuple(range(value))
+    if not isinstance(value, list) or not value:
+        read.fail("seeds", f"must be a count (seeds = 5) or a non-empty list of integers, "
+                           f"got {_show(value)}")
+    for seed in value:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            read.fail("seeds", f"every seed must be a whole number >= 0, got {_show(seed)}")
+    if len(set(value)) != len(value):
+        read.fail("seeds", f"lists a seed twice: {value}")
+    return tuple(value)
+
+
+def _read_grid(read: _Reader, value: Any, model: str) -> dict[str, tuple[Any, ...]]:
+    table = read.table(value, "grid")
+    grid = {}
+    for key, values in table.items():
+        section, _, option = str(key).partition(".")
+        if section not in _GRID_SECTIONS or not option:
+            read.fail(f"grid.{key}", "a grid key is section.option with section one of "
+                                     f"{', '.join(_GRID_SECTIONS)} (e.g. \"model.depth\")")
+        if section == "model":
+            read.check_keys({option: None}, model_entry(model).options, "grid.model.")
+        elif section == "training":
+            read.check_keys({option: None}, training_fields(), "grid.training.")
+        if not isinstance(values, list) or not values:
+            read.fail(f"grid.{key}", f"must be a non-empty list of values, got {_show(values)}")
+        if len({_freeze(v) for v in values}) != len(values):
+            read.fail(f"grid.{key}", f"lists a value twice: {_show(values)}")
+        grid[str(key)] = tuple(values)
+    return grid
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _check_trials(read: _Reader, spec: StudySpec) -> None:
+    """Build every trial once (seed aside) so a bad training value is reported now."""
+    from actlab.studies.expansion import conditions, trial_config
+
+    seen: dict[str, str] = {}
+    for condition in conditions(spec):
+        for entry in spec.activations:
+            where = f"activation {entry.label!r}" + (
+                f" at {', '.join(f'{k}={v}' for k, v in condition)}" if condition else "")
+            try:
+                config = trial_config(spec, entry, condition, spec.seeds[0])
+            except TrialConfigError as err:
+                read.fail("training", f"{err} (for {where})")
+            except (TypeError, ValueError) as err:
+                read.fail("training", f"{err} (for {where})")
+            key = config.to_json()
+            if key in seen:
+                read.fail("activations", f"{seen[key]} and {where} describe the same trial; "
+                                         f"remove one")
+            seen[key] = where

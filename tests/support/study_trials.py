@@ -1,0 +1,68 @@
+"""Stand-in trial functions for study tests: fast, deterministic, picklable for workers.
+
+A scripted trial's outcome depends on its activation name (see `SCRIPT`): most finish
+with an accuracy that is fixed per activation and seed, `elu` diverges, `tanh` raises.
+Set ACTLAB_TEST_TRIAL_SECONDS to make each trial last that long (the kill test).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from actlab.studies.executor import TrialTask
+
+#: activation -> base accuracy (seed s adds s / 1000); None: diverges; "raise": fails.
+SCRIPT: dict[str, Any] = {"relu": 0.90, "sigmoid": 0.80, "gelu": 0.85, "selu": 0.88,
+                          "elu": None, "tanh": "raise"}
+
+
+def scripted_accuracy(activation: str, seed: int) -> float:
+    """The test accuracy a scripted trial reports."""
+    return SCRIPT[activation] + seed / 1000
+
+
+def fake_result(config: Mapping[str, Any], accuracy: float | None,
+                diverged: bool = False) -> dict[str, Any]:
+    """A dict shaped like TrialResult.to_dict() with two history records."""
+    history = [{"step": step, "epoch": step / 10, "train_loss": 1.0 / step,
+                "train_accuracy": accuracy, "test_loss": 2.0 / step,
+                "test_accuracy": accuracy, "regularization_loss": 0.0, "lr": 0.1}
+               for step in (10, 20)]
+    return {"config": dict(config), "diverged": diverged,
+            "diverged_step": 15 if diverged else None,
+            "divergence": "the training loss became nan at step 15" if diverged else "",
+            "final": {"test_accuracy": accuracy, "test_loss": None if diverged else 0.5,
+                      "train_accuracy": accuracy, "train_loss": None if diverged else 0.4},
+            "history": [] if diverged else history, "step_losses": [1.0, 0.5],
+            "gradients": [], "activations": [], "first_layer_gradients": [],
+            "activation_sites": [], "pid": os.getpid()}
+
+
+def scripted_trial(task: TrialTask) -> dict[str, Any]:
+    """Finish, diverge or raise as SCRIPT says, after ACTLAB_TEST_TRIAL_SECONDS."""
+    time.sleep(float(os.environ.get("ACTLAB_TEST_TRIAL_SECONDS", "0")))
+    activation, seed = task.config["activation"], task.config["seed"]
+    outcome = SCRIPT[activation]
+    if outcome == "raise":
+        raise RuntimeError(f"scripted failure of {activation} seed {seed}")
+    if outcome is None:
+        return fake_result(task.config, None, diverged=True)
+    return fake_result(task.config, scripted_accuracy(activation, seed))
+
+
+def torch_threads_trial(task: TrialTask) -> dict[str, Any]:
+    """Report the worker's process id and torch thread count."""
+    import torch
+
+    return {"pid": os.getpid(), "threads": torch.get_num_threads(),
+            "trial_id": task.trial_id}
+
+
+def dying_trial(task: TrialTask) -> dict[str, Any]:
+    """Kill the worker process outright (as the OOM killer would) for activation `die`."""
+    if task.config.get("activation") == "die":
+        os._exit(13)
+    return {"pid": os.getpid()}
