@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "actlab.cli.catalog_commands",
     "actlab.cli.train_commands",
     "actlab.cli.plot_commands",
+    "actlab.cli.study_commands",
     "actlab.cli.theory_commands",
 )
 
