@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "actlab.cli.plot_commands",
     "actlab.cli.study_commands",
     "actlab.cli.theory_commands",
+    "actlab.cli.bench_commands",
 )
 
 

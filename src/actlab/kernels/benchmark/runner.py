@@ -1,0 +1,127 @@
+"""Run the suite under each allocator mode (one subprocess each) and write the result files.
+
+The "reused" mode needs glibc's malloc settings at process start, so every mode runs in
+a fresh interpreter (``python -m actlab.kernels.benchmark measure``); this process merges
+their JSON, checks the goals and writes ``<name>.json`` and ``<name>.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from actlab.errors import ActlabError
+from actlab.kernels.benchmark import goals
+from actlab.kernels.benchmark.machine import ALLOCATOR_MODES, REUSED_ALLOCATOR_ENV
+from actlab.kernels.benchmark.suite import FULL_NUMEL, SuiteSettings
+from actlab.kernels.benchmark.tables import markdown
+
+
+class BenchmarkError(ActlabError, RuntimeError):
+    """A benchmark subprocess failed."""
+
+
+def allocator_env(mode: str) -> dict[str, str]:
+    """The environment for a subprocess measuring under `mode`."""
+    env = {k: v for k, v in os.environ.items() if k not in REUSED_ALLOCATOR_ENV}
+    if mode == "reused":
+        env.update(REUSED_ALLOCATOR_ENV)
+    elif mode != "fresh":
+        raise ActlabError(f"unknown allocator mode {mode!r}; choose one of "
+                          f"{', '.join(ALLOCATOR_MODES)}")
+    return env
+
+
+def _subprocess(args: list[str], env: dict[str, str], progress: Callable[[str], None]
+                ) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "actlab.kernels.benchmark", *args],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    tail: list[str] = []
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        line = line.rstrip()
+        tail = (tail + [line])[-20:]
+        if line.startswith("["):
+            progress(line)
+    if proc.wait() != 0:
+        raise BenchmarkError("benchmark subprocess failed: " + " | ".join(tail[-5:]))
+
+
+def measure_mode(settings: SuiteSettings, mode: str, progress: Callable[[str], None]
+                 ) -> dict[str, Any]:
+    """The suite's results under one allocator mode, from a fresh interpreter."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        _subprocess(["measure", "--settings", json.dumps(asdict(settings)), "--out", str(out)],
+                    allocator_env(mode), lambda line: progress(f"{mode} {line}"))
+        return json.loads(out.read_text())
+
+
+def measure_compile_cost(activation: str, device: str, progress: Callable[[str], None]
+                         ) -> dict[str, Any]:
+    """First-call seconds of a compiled kernel in a new process: empty cache, then warm."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache)
+        seconds = []
+        for state in ("cold", "warm"):
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "cost.json"
+                progress(f"compile cost ({state} cache)")
+                _subprocess(["compile-cost", "--activation", activation, "--device", device,
+                             "--out", str(out)], env, progress)
+                seconds.append(json.loads(out.read_text())["seconds"])
+    return {"activation": activation, "cold_seconds": seconds[0], "warm_seconds": seconds[1]}
+
+
+def default_name(settings: SuiteSettings) -> str:
+    device = settings.device.split(":")[0]
+    return f"{device}-{'full' if settings.numel >= FULL_NUMEL else 'quick'}"
+
+
+def run_benchmarks(settings: SuiteSettings, *, modes: Sequence[str] = ALLOCATOR_MODES,
+                   output_dir: Path | None = None, name: str | None = None,
+                   compile_cost: bool | None = None, command: str = "",
+                   progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+    """Measure under each mode, check the goals, and write JSON + Markdown to output_dir."""
+    for mode in modes:
+        allocator_env(mode)  # an unknown mode fails before anything runs
+    per_mode = {mode: measure_mode(settings, mode, progress) for mode in modes}
+    first = per_mode[modes[0]]
+    reference_mode = per_mode.get("reused", first)
+    slow = goals.slow_natives(reference_mode["cases"])
+    results: dict[str, Any] = {
+        "machine": first["machine"],
+        "settings": first["settings"],
+        "command": command,
+        "modes": {},
+    }
+    for mode, data in per_mode.items():
+        results["modes"][mode] = {
+            "seconds": data["seconds"],
+            "load_average": data["machine"].get("load_average_at_start", []),
+            "load_average_at_end": data["machine"].get("load_average_at_end", []),
+            "goals": goals.evaluate(data["cases"], settings.device, slow),
+            "cases": data["cases"],
+        }
+    if compile_cost if compile_cost is not None else settings.compile:
+        results["compile_cost"] = measure_compile_cost("mish", settings.device, progress)
+    if output_dir is not None:
+        write_results(results, Path(output_dir), name or default_name(settings))
+    return results
+
+
+def write_results(results: dict[str, Any], output_dir: Path, name: str) -> tuple[Path, Path]:
+    """`<name>.json` and `<name>.md` in output_dir."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    json_path = output_dir / f"{name}.json"
+    md_path = output_dir / f"{name}.md"
+    json_path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+    md_path.write_text(markdown(results))
+    return json_path, md_path

@@ -1,0 +1,196 @@
+"""Measure every implementation of every case in this process (one allocator mode).
+
+For each case and implementation: forward time (no gradient), forward+backward time,
+effective GB/s and the fraction of copy bandwidth measured alongside (a tensor copy of
+the input's size runs in the same turns), and the bytes saved for backward per element.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from actlab.kernels.benchmark.cases import BenchCase, catalog_cases
+from actlab.kernels.benchmark.machine import allocator_mode, machine_info
+from actlab.kernels.benchmark.saved_memory import saved_bytes
+from actlab.kernels.benchmark.timing import Timing, time_interleaved
+from actlab.kernels.compiled import compile_problem
+from actlab.kernels.dispatch import _compiled_kernel, apply, choose
+from actlab.kernels.kernel_table import fused_kernel
+
+PASSES = ("forward", "forward_backward")
+
+#: Full mode: 2^24 float32 elements (64 MiB), far beyond every cache.
+FULL_NUMEL = 1 << 24
+#: Quick mode (CI, smoke tests): small tensors, few repetitions.
+QUICK_NUMEL = 1 << 16
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    """What to measure, and how carefully."""
+
+    numel: int = FULL_NUMEL
+    repeats: int = 9
+    warmup: int = 2
+    device: str = "cpu"
+    dtype: str = "float32"
+    compile: bool = False
+    only: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> SuiteSettings:
+        return cls(**{"numel": QUICK_NUMEL, "repeats": 3, "warmup": 1, **overrides})
+
+
+def implementations(case: BenchCase, compile: bool, device: torch.device) -> list[str]:
+    """The implementations that exist for a case (auto last: it is one of the others)."""
+    spec, bound = case.spec, case.bound
+    names = []
+    if spec.uses_native(bound):
+        names.append("native")
+    names.append("reference")
+    if spec.derivative is not None or spec.vjp is not None:
+        names.append("analytic")
+    if fused_kernel(spec, bound) is not None:
+        names.append("fused")
+    if compile and _compiled_kernel(spec, bound) is not None and compile_problem(device) is None:
+        names.append("compiled")
+    names.append("auto")
+    return names
+
+
+def _call(case: BenchCase, impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    spec, bound = case.spec, case.bound
+    return lambda t: apply(spec, t, bound, implementation=impl)
+
+
+def _bytes_moved(case: BenchCase, element_size: int) -> dict[str, int]:
+    """Bytes an ideal kernel moves: forward reads x and writes y; backward reads the output
+    gradient and one saved input-sized tensor and writes the input gradient."""
+    n_in, n_out = case.numel, case.output_numel()
+    forward = (n_in + n_out) * element_size
+    return {"forward": forward, "forward_backward": forward + (n_out + 2 * n_in) * element_size}
+
+
+def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
+    """Times, bandwidths, saved bytes and auto's choices for one case."""
+    device = torch.device(settings.device)
+    dtype = getattr(torch, settings.dtype)
+    x = case.make_input(device, dtype)
+    copy_dst = torch.empty_like(x)
+    impls = implementations(case, settings.compile, device)
+    calls = {impl: _call(case, impl) for impl in impls}
+    with torch.no_grad():
+        out_shape = calls["reference"](x).shape
+    grad = torch.randn(out_shape, generator=torch.Generator().manual_seed(1)).to(device, dtype)
+
+    result: dict[str, Any] = {"label": case.label, "name": case.spec.name,
+                              "kind": case.spec.kind, "shape": list(case.shape),
+                              "element_size": x.element_size(),
+                              "piecewise_linear": is_piecewise_linear(case),
+                              "params": {k: _plain(v) for k, v in case.bound.items()},
+                              "implementations": {}, "errors": {}}
+    working: dict[str, Callable] = {}
+    for impl, fn in calls.items():
+        try:
+            start = time.perf_counter()
+            with torch.no_grad():
+                fn(x)
+            first_forward = time.perf_counter() - start
+            xg = x.detach().requires_grad_(True)
+            start = time.perf_counter()
+            torch.autograd.grad(fn(xg), xg, grad)
+            first_backward = time.perf_counter() - start
+            entry: dict[str, Any] = {
+                "saved_bytes_per_element": saved_bytes(fn, x.detach().requires_grad_(True))
+                / case.numel,
+            }
+            if impl == "compiled":
+                entry["first_call_seconds"] = {"forward": first_forward,
+                                               "forward_backward": first_backward}
+            result["implementations"][impl] = entry
+            working[impl] = fn
+        except Exception as err:  # one broken implementation must not stop the suite
+            result["errors"][impl] = f"{type(err).__name__}: {err}"
+    xg = x.detach().requires_grad_(True)
+    result["auto_choice"] = {
+        "forward": choose(case.spec, case.bound, "auto", x),
+        "forward_backward": choose(case.spec, case.bound, "auto", xg),
+    }
+
+    def forward(fn: Callable) -> Callable[[], object]:
+        def run() -> object:
+            with torch.no_grad():
+                return fn(x)
+        return run
+
+    def forward_backward(fn: Callable) -> Callable[[], object]:
+        def run() -> object:
+            xr = x.detach().requires_grad_(True)
+            return torch.autograd.grad(fn(xr), xr, grad)
+        return run
+
+    moved = _bytes_moved(case, x.element_size())
+    copy_bytes = 2 * x.numel() * x.element_size()
+    for pass_name, wrap in (("forward", forward), ("forward_backward", forward_backward)):
+        timed = {impl: wrap(fn) for impl, fn in working.items()}
+        timed["copy"] = lambda: copy_dst.copy_(x)
+        timings = time_interleaved(timed, repeats=settings.repeats, warmup=settings.warmup,
+                                   device=device)
+        copy_gbps = copy_bytes / timings["copy"].median / 1e9
+        result.setdefault("copy_gbps", {})[pass_name] = copy_gbps
+        for impl in working:
+            t: Timing = timings[impl]
+            gbps = moved[pass_name] / t.median / 1e9
+            result["implementations"][impl][pass_name] = {
+                **t.as_dict(), "gbps": gbps, "fraction_of_copy": gbps / copy_gbps}
+    return result
+
+
+def is_piecewise_linear(case: BenchCase) -> bool:
+    """Elementwise with f″ = 0 everywhere off its kinks (checked on a float64 grid)."""
+    spec = case.spec
+    if spec.kind != "elementwise" or spec.second_derivative is None:
+        return False
+    values = spec.math_values(case.bound)
+    if any(isinstance(v, torch.Tensor) for v in values.values()):
+        return False
+    grid = torch.linspace(-20, 20, 4001, dtype=torch.float64)
+    return bool((spec.second_derivative(grid, **values) == 0).all())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def run_suite(settings: SuiteSettings, cases: Iterable[BenchCase] | None = None,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Every case under one allocator mode: the machine, the settings and the results."""
+    device = torch.device(settings.device)
+    if cases is None:
+        cases = catalog_cases(settings.numel, settings.only or None)
+    cases = list(cases)
+    results = []
+    started = time.perf_counter()
+    for i, case in enumerate(cases, 1):
+        if progress is not None:
+            progress(f"[{i}/{len(cases)}] {case.label}")
+        results.append(measure_case(case, settings))
+    info = machine_info(device)
+    info["load_average_at_end"] = list(__import__("os").getloadavg())
+    return {
+        "machine": info,
+        "allocator": allocator_mode(),
+        "settings": {**settings.__dict__, "only": list(settings.only)},
+        "seconds": time.perf_counter() - started,
+        "cases": results,
+    }
