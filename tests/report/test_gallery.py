@@ -104,6 +104,6 @@ def test_gallery_of_chosen_names_with_a_custom_formula(tmp_path):
     cards = _cards(html)
     assert len(cards) == 3 and "relu" in cards and "softmax" in cards
     custom = next(c for n, c in cards.items() if n.startswith("custom_"))
-    assert "x*sigmoid(1.702*x)" in custom and "<svg" in custom
+    assert '">x*sigmoid(1.702*x)</a></h3>' in custom and "<svg" in custom
     assert result.problems == ()
     assert np.asarray(imread(result.grid)).shape[0] > 100

@@ -7,13 +7,7 @@ from pathlib import Path
 
 import click
 
-from actlab.report import (
-    SEED_001_ACTIVATIONS,
-    build_gallery,
-    plot,
-    plot_transformation,
-    save_figure,
-)
+# Light modules only: the drawing ones (matplotlib) are imported when a command runs.
 from actlab.report.figure_files import FORMATS, check_writable, default_file_name, figure_format
 from actlab.report.plot_options import parse_numbers
 
@@ -48,6 +42,8 @@ def plot_command(names: tuple[str, ...], derivatives: bool, x_range: tuple[float
       actlab plot keras:leaky_relu leaky_relu:negative_slope=0.5 --range -3 3
       actlab plot softmax            (vector functions: input and output bars)
     """
+    from actlab.report import plot, save_figure
+
     path = _target(output, "", [*names, *(["derivatives"] if derivatives else [])])
     vector = parse_numbers(inputs) if inputs is not None else None
     figure = plot(list(names), x_range=x_range, points=points, derivatives=derivatives,
@@ -66,6 +62,8 @@ def transform_command(names: tuple[str, ...], inputs: str | None, output: str | 
     Without names: tanh sigmoid relu leaky_relu(0.5) softmax x**2, as in seed 001.
     Softmax (and other vector functions) are applied to the whole input vector.
     """
+    from actlab.report import SEED_001_ACTIVATIONS, plot_transformation, save_figure
+
     chosen = names or SEED_001_ACTIVATIONS
     path = _target(output, "transform", list(chosen))
     vector = parse_numbers(inputs) if inputs is not None else None
@@ -79,6 +77,8 @@ def transform_command(names: tuple[str, ...], inputs: str | None, output: str | 
               help="Processes that draw (default: up to 4, one per core).")
 def gallery_command(outdir: str, workers: int | None) -> None:
     """Write OUTDIR/index.html (every function, self-contained) and OUTDIR/grid.png."""
+    from actlab.report import build_gallery
+
     start = time.perf_counter()
     result = build_gallery(outdir, workers=workers)
     seconds = time.perf_counter() - start

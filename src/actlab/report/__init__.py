@@ -6,17 +6,40 @@
 - `plot`: curves or bars, whichever the functions need.
 - `build_gallery`: one self-contained page (and a PNG grid) of the whole catalog.
 - `save_figure`: PNG, SVG or PDF by extension, never half-written.
+
+The names load on first use (PEP 562), so that importing the CLI does not import
+matplotlib for commands that draw nothing.
 """
 
-from actlab.report.figure_files import OutputPathError, save_figure
-from actlab.report.function_plots import plot, plot_activations
-from actlab.report.gallery import GalleryResult, build_gallery
-from actlab.report.plot_options import PlotOptionError
-from actlab.report.transformation import SEED_001_ACTIVATIONS, plot_transformation
-from actlab.report.vector_plots import SEED_004_INPUTS, plot_vector_activations
+from __future__ import annotations
 
-__all__ = [
-    "SEED_001_ACTIVATIONS", "SEED_004_INPUTS", "GalleryResult", "OutputPathError",
-    "PlotOptionError", "build_gallery", "plot", "plot_activations", "plot_transformation",
-    "plot_vector_activations", "save_figure",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "OutputPathError": "figure_files",
+    "save_figure": "figure_files",
+    "plot": "function_plots",
+    "plot_activations": "function_plots",
+    "GalleryResult": "gallery",
+    "build_gallery": "gallery",
+    "PlotOptionError": "plot_options",
+    "SEED_001_ACTIVATIONS": "transformation",
+    "plot_transformation": "transformation",
+    "SEED_004_INPUTS": "vector_plots",
+    "plot_vector_activations": "vector_plots",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'actlab.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -150,8 +150,10 @@ def _fmt(value: Any) -> str:
 
 def _label(resolved: Resolved, params: Mapping[str, Any]) -> str:
     """What the user wrote, plus the parameter values a flavor chose without showing them."""
-    text = (resolved.text or resolved.spec.name).strip()
     spec = resolved.spec
+    text = (resolved.text or spec.name).strip()
+    if spec.origin == "expression" and text == spec.name:
+        return spec.source or text  # a spec passed as an object: its formula, not its hash
     if resolved.params or spec.origin == "expression":
         return text
     canonical = spec.bind(fill_examples=True)

@@ -69,9 +69,16 @@ class GalleryCard:
     formula_height: int = 0
     plot_svg: str = ""
 
+    origin: str = "catalog"
+
     @property
     def anchor(self) -> str:
         return f"fn-{self.name}"
+
+    @property
+    def title(self) -> str:
+        """The canonical name; for a formula, the formula (its name is only a hash)."""
+        return self.label if self.origin == "expression" else self.name
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ def describe(spec: ActivationSpec) -> tuple[GalleryCard, SmallPlotData | None]:
     canonical = function.params
     card = GalleryCard(
         name=spec.name, family=spec.family, kind=spec.kind, summary=spec.summary,
-        latex=spec.latex, label=function.label,
+        latex=spec.latex, label=function.label, origin=spec.origin,
         params=[{"name": p.name,
                  "default": "required (e.g. " + _value(p.example) + ")" if p.required
                  else _value(canonical[p.name]),
