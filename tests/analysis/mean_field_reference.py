@@ -23,11 +23,11 @@ def normal_expectation(f: Callable[[float], float], q: float, kinks: Sequence[fl
     sd = math.sqrt(q)
     lo, hi = mean - 40 * sd, mean + 40 * sd
     cuts = sorted({lo, hi, *[k for k in kinks if lo < k < hi]})
+    norm = sd * math.sqrt(2 * math.pi)
     total = 0.0
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-        value, _ = integrate.quad(
-            lambda x: f(x) * math.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi)),
-            a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
+        value, _ = integrate.quad(lambda x: f(x) * math.exp(-0.5 * ((x - mean) / sd) ** 2) / norm,
+                                  a, b, epsabs=1e-15, epsrel=1e-13, limit=400)
         total += value
     return total
 

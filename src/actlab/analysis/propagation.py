@@ -33,7 +33,12 @@ from actlab.analysis.errors import TheoryOptionError
 from actlab.analysis.gaussian import correlated_moments, gaussian_moments
 from actlab.analysis.initialisation import variance_preserving_gain
 from actlab.analysis.mean_field import critical_sigma_w2
-from actlab.analysis.scalar_activation import ActivationLike, ScalarActivation, scalar_activation
+from actlab.analysis.scalar_activation import (
+    ActivationLike,
+    ScalarActivation,
+    scalar_activation,
+    torch_threads,
+)
 
 #: Named initialisations: σ_w² for square layers (fan_in = fan_out = width).
 INITS = ("lecun_normal", "he", "glorot", "orthogonal", "critical", "variance_preserving")
@@ -99,8 +104,13 @@ class PropagationSetup:
     seeds: Sequence[int] = (0,)
     dtype: torch.dtype = torch.float32
     """float32 by default (twice as fast); statistics are always reduced in float64"""
+    threads: int = 1
+    """torch threads for the simulation: at width ~1000 one thread loses little on an idle
+    machine and, on a busy one, avoids OpenMP hand-offs that cost several times the work"""
 
     def __post_init__(self) -> None:
+        if self.threads < 1:
+            raise TheoryOptionError(f"threads must be ≥ 1, got {self.threads}")
         if self.depth < 1 or self.width < 2 or self.pairs < 1:
             raise TheoryOptionError(f"depth must be ≥ 1, width ≥ 2 and pairs ≥ 1, got depth "
                                     f"{self.depth}, width {self.width}, pairs {self.pairs}")
@@ -259,7 +269,8 @@ def simulate(activation: ActivationLike, init: NetworkInit, setup: PropagationSe
              ) -> LayerProfile:
     """Statistics per seed and layer, arrays of shape (seeds, depth)."""
     act = scalar_activation(activation)
-    runs = [simulate_one(act, init, setup, seed) for seed in setup.seeds]
+    with torch_threads(setup.threads):
+        runs = [simulate_one(act, init, setup, seed) for seed in setup.seeds]
     return LayerProfile(**{k: np.stack([getattr(r, k) for r in runs])
                            for k in LayerProfile.__dataclass_fields__})
 

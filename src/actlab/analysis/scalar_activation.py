@@ -17,18 +17,23 @@ from actlab.catalog.spec import ActivationSpec
 
 
 @contextlib.contextmanager
-def single_threaded_torch() -> Iterator[None]:
-    """Run torch ops on one thread: quadrature arrays are small, and on a busy machine
-    OpenMP workers waiting for a core make a 3000-element tanh take milliseconds."""
+def torch_threads(count: int) -> Iterator[None]:
+    """Run torch ops on `count` threads, then restore the previous setting."""
     threads = torch.get_num_threads()
-    if threads == 1:
+    if threads == count:
         yield
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
     try:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def single_threaded_torch() -> contextlib.AbstractContextManager[None]:
+    """One torch thread: quadrature arrays are small, and on a busy machine OpenMP workers
+    waiting for a core make a 3000-element tanh take milliseconds instead of microseconds."""
+    return torch_threads(1)
 
 
 @dataclass(frozen=True, eq=False)
