@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from actlab.errors import ActlabError
 from actlab.models.activation_sites import ActivationFactory, ActivationLike
 from actlab.models.cifar10_cnn import CIFAR10_CNN_INPUT, Cifar10CNN
 from actlab.models.errors import ModelInputError, ModelOptionError, UnknownModelError
@@ -150,19 +151,24 @@ def build_model(name: str, activation: ActivationLike, *, input_shape: tuple[int
             raise ModelOptionError(f"model {entry.name!r} has no option {option!r}; {hint}")
     factory = ActivationFactory(activation, activation_params)
     model = entry.builder(factory, tuple(input_shape), num_classes, **options)
-    _materialize(model, tuple(input_shape))
+    _trial_forward(model, entry.name, factory.label, tuple(input_shape))
     return model
 
 
 @torch.no_grad()
-def _materialize(model: nn.Module, input_shape: tuple[int, ...]) -> None:
-    """Run one forward pass so that lazily shaped parameters (Keras's PReLU) exist."""
-    if not any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
-        return
+def _trial_forward(model: nn.Module, name: str, activation: str,
+                   input_shape: tuple[int, ...]) -> None:
+    """One eval-mode forward pass of zeros: lazily shaped parameters (Keras's PReLU) come
+    to exist, and an activation that cannot act inside this model fails here, clearly."""
     was_training = model.training
     model.eval()
-    model(torch.zeros(1, *input_shape))
-    model.train(was_training)
+    try:
+        model(torch.zeros(2, *input_shape))
+    except (ActlabError, RuntimeError, ValueError) as err:
+        raise ModelInputError(f"activation {activation!r} cannot be used in model {name!r}: "
+                              f"{str(err).splitlines()[0]}") from err
+    finally:
+        model.train(was_training)
 
 
 def count_parameters(model: nn.Module) -> int:

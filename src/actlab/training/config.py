@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from actlab.catalog.registry import resolve
+from actlab.data.registry import dataset_entry
 from actlab.errors import ParameterError
+from actlab.models.registry import model_entry
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "keras_categorical_crossentropy")
@@ -128,6 +131,10 @@ class TrialConfig:
             if not isinstance(getattr(self, name), dict):
                 raise TrialConfigError(f"{name} must be a mapping of names to values, "
                                        f"got {getattr(self, name)!r}")
+        # Unknown names fail here, before any data is loaded or any trial of a study runs.
+        dataset_entry(self.dataset)
+        model_entry(self.model)
+        resolve(self.activation).bind(self.activation_params)
         if (self.epochs is None) == (self.steps is None):
             raise TrialConfigError(f"set exactly one of epochs and steps, got epochs="
                                    f"{self.epochs!r} and steps={self.steps!r}")

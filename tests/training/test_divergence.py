@@ -1,0 +1,44 @@
+"""Diverging trials: recorded with their step, stopped cleanly, results still serialisable."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from actlab.training import ProbeConfig, TrialConfig, TrialResult, run_trial
+
+
+def test_huge_learning_rate_diverges_and_stops(digits, tmp_path):
+    config = TrialConfig(dataset="digits", model="mlp", activation="relu", steps=200,
+                         optimizer="sgd", lr=1e6, device="cpu",
+                         probes=ProbeConfig(eval_every=50, gradient_every=1,
+                                            activation_every=0, tensorboard=True))
+    result = run_trial(config, output_dir=tmp_path, dataset=digits, progress=False)
+    assert result.diverged and result.stopped_early
+    step = result.diverged_step
+    assert step is not None and step < 200 and result.steps == step
+    losses = result.step_losses
+    assert len(losses) == step and losses[-1] is None
+    assert all(v is not None and math.isfinite(v) for v in losses[:-1])
+    assert str(step) in result.divergence
+    assert result.final["test_accuracy"] is None and result.final["test_loss"] is None
+    reloaded = TrialResult.from_json(json.dumps(json.loads(result.to_json())))
+    assert reloaded == result
+    assert (tmp_path / "result.json").is_file()
+
+
+def test_exponential_activation_blows_up(digits):
+    config = TrialConfig(dataset="digits", model="mlp", activation="exponential", steps=300,
+                         optimizer="sgd", lr=5.0, model_options={"depth": 4, "width": 64},
+                         device="cpu", probes=ProbeConfig.off())
+    result = run_trial(config, dataset=digits, progress=False)
+    assert result.diverged and result.steps == result.diverged_step < 300
+
+
+def test_keeping_on_after_divergence_trains_the_whole_budget(digits):
+    config = TrialConfig(dataset="digits", model="mlp", activation="relu", steps=30,
+                         optimizer="sgd", lr=1e6, stop_on_divergence=False, device="cpu",
+                         probes=ProbeConfig.off())
+    result = run_trial(config, dataset=digits, progress=False)
+    assert result.diverged and not result.stopped_early and result.steps == 30
+    assert len(result.step_losses) == 30
