@@ -38,7 +38,7 @@ def plot_command(names: tuple[str, ...], derivatives: bool, x_range: tuple[float
 
     \b
     Examples:
-      actlab plot relu leaky_relu(0.5) "x*sigmoid(1.702*x)" --derivatives
+      actlab plot relu "leaky_relu(0.5)" "x*sigmoid(1.702*x)" --derivatives
       actlab plot keras:leaky_relu leaky_relu:negative_slope=0.5 --range -3 3
       actlab plot softmax            (vector functions: input and output bars)
     """
