@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from matplotlib.collections import QuadMesh
@@ -34,7 +36,7 @@ def test_phase_diagram_line_is_the_critical_sigma_w2(tanh_diagram):
     ax = figure.axes[0]
     line = _line(ax, CRITICAL_LINE_LABEL)
     x, y = line.get_xdata(), line.get_ydata()
-    np.testing.assert_allclose(y, np.linspace(0, 0.3, 7))
+    np.testing.assert_allclose(y, np.linspace(0, math.sqrt(0.3), 7) ** 2)
     for sigma_b2, sigma_w2 in zip(y, x, strict=True):
         assert sigma_w2 == pytest.approx(critical_sigma_w2("tanh", float(sigma_b2)), rel=1e-9)
     assert x[0] == pytest.approx(1.0, abs=1e-9)

@@ -36,14 +36,24 @@ from actlab.analysis.mean_field import (
     variance_fixed_point,
     variance_map,
 )
+from actlab.analysis.phase_diagram import PhaseDiagram, phase_diagram
+from actlab.analysis.propagation import (
+    NetworkInit,
+    PropagationResult,
+    PropagationSetup,
+    network_init,
+    propagate,
+)
 from actlab.analysis.scalar_activation import ScalarActivation, scalar_activation
 from actlab.analysis.self_normalisation import moment_fixed_point, moment_map
 
 __all__ = [
-    "DivergentExpectationError", "NotElementwiseError", "QuadratureError", "ScalarActivation",
+    "DivergentExpectationError", "NetworkInit", "NotElementwiseError", "PhaseDiagram",
+    "PropagationResult", "PropagationSetup", "QuadratureError", "ScalarActivation",
     "TheoryOptionError", "chi_1", "correlated_moments", "correlation_fixed_point",
     "correlation_map", "critical_sigma_w2", "expected_derivative_square", "expected_square",
     "expected_value", "gaussian_moments", "mean_field_point", "moment_fixed_point",
-    "moment_map", "ordered_edges", "recommended_init", "scalar_activation", "torch_gain",
+    "moment_map", "network_init", "ordered_edges", "phase_diagram", "propagate",
+    "recommended_init", "scalar_activation", "torch_gain",
     "variance_fixed_point", "variance_map", "variance_preserving_gain",
 ]

@@ -58,7 +58,9 @@ def phase_diagram(activation: ActivationLike, *, sigma_w2_max: float | None = No
     sb = np.linspace(0.0, sigma_b2_max, rows)
     grid_sw, grid_sb = np.meshgrid(sw, sb)
     fixed = variance_fixed_points(act, grid_sw.ravel(), grid_sb.ravel(), verify=False)
-    edge_sb = np.linspace(0.0, sigma_b2_max, edge_points)
+    # The line bends most near σ_b² = 0 (tanh: σ_w² from 1 to 1.55 by σ_b² = 0.02), so its
+    # points are spaced evenly in σ_b rather than σ_b².
+    edge_sb = np.linspace(0.0, math.sqrt(sigma_b2_max), edge_points) ** 2
     edges = ordered_edges(act, edge_sb)
     return PhaseDiagram(
         activation=act.label, sigma_w2=sw, sigma_b2=sb,

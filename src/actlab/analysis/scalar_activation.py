@@ -108,8 +108,10 @@ def scalar_activation(activation: Any, **overrides: Any) -> ScalarActivation:
             f"choose an elementwise activation")
     params = resolved.bind(overrides, fill_examples=True)
     kinks = tuple(sorted({float(k) for k in spec.kink_points(params) if np.isfinite(k)}))
-    label = resolved.label if not overrides else (
-        resolved.label + "(" + ", ".join(f"{k}={v}" for k, v in overrides.items()) + ")")
+    # A formula is best named by itself, not by its generated spec name.
+    label = spec.source if spec.origin == "expression" and spec.source else resolved.label
+    label = label if not overrides else (
+        label + "(" + ", ".join(f"{k}={v}" for k, v in overrides.items()) + ")")
     return ScalarActivation(resolved, params, label, kinks)
 
 

@@ -120,7 +120,9 @@ def theory_command(name: str, sigma_w2: float | None, sigma_b2: float, as_json: 
 
 
 def _depth_text(xi: float, chi: float, what: str) -> str:
-    if math.isfinite(chi) and chi > 1 + 1e-12:
+    if math.isnan(chi):
+        return "undefined: no finite fixed point"
+    if chi > 1 + 1e-12:
         return f"none: the fixed point repels ({what} = {_number(chi)} > 1)"
     return f"{_number(xi, 4)} layers  ({what} = {_number(chi)})"
 

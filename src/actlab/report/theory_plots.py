@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from actlab.analysis.mean_field import CRITICAL_TOLERANCE
@@ -39,11 +39,18 @@ def phase_diagram_figure(diagram: PhaseDiagram,
     with np.errstate(divide="ignore", invalid="ignore"):
         log_chi = np.log10(diagram.chi_1)
     finite = log_chi[np.isfinite(log_chi)]
-    span = max(0.5, float(np.max(np.abs(finite)))) if finite.size else 1.0
+    low = min(-0.05, float(finite.min())) if finite.size else -1.0
+    high = max(0.05, float(finite.max())) if finite.size else 1.0
+    # White at χ₁ = 1, each side with its own full range: the chaotic side is often shallow.
+    norm = TwoSlopeNorm(0.0, low, high) if low < 0 < high else Normalize(low, high)
     cmap = colormaps["RdBu_r"].with_extremes(bad="#bbbbbb")
     mesh = ax.pcolormesh(diagram.sigma_w2, diagram.sigma_b2, np.ma.masked_invalid(log_chi),
-                         cmap=cmap, norm=Normalize(-span, span), shading="nearest")
-    figure.colorbar(mesh, ax=ax, label="log₁₀ χ₁  (blue: ordered, red: chaotic)")
+                         cmap=cmap, norm=norm, shading="nearest")
+    bar = figure.colorbar(mesh, ax=ax, label="log₁₀ χ₁  (blue: ordered, red: chaotic)")
+    if low < 0 < high:
+        # A two-slope norm leaves matplotlib's ticks on one side only: put some on each.
+        bar.set_ticks(np.concatenate([np.linspace(low, 0, 5), np.linspace(0, high, 5)[1:]]))
+        bar.ax.yaxis.set_major_formatter("{x:.2f}")
     critical = diagram.edge_critical & np.isfinite(diagram.edge_sigma_w2)
     edge = ~diagram.edge_critical & np.isfinite(diagram.edge_sigma_w2)
     if critical.any():
