@@ -125,7 +125,7 @@ def _celu_second(x: T, alpha: float) -> T:
 CELU = ActivationSpec(
     name="celu",
     family="exponential",
-    summary="Continuously differentiable ELU: α(e^{x/α} − 1) below 0, slope 1 at 0 for any α.",
+    summary="Continuously differentiable ELU: α(exp(x/α) − 1) below 0, slope 1 at 0 for any α.",
     latex=r"f(x) = \max(0, x) + \min\!\big(0, \alpha (e^{x/\alpha} - 1)\big)",
     forward=_celu_forward,
     derivative=_celu_derivative,
