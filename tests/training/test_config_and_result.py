@@ -64,3 +64,11 @@ def test_a_dataset_of_another_name_is_refused(digits):
     config = TrialConfig(dataset="mnist1d", model="mlp", activation="relu", steps=1)
     with pytest.raises(Exception, match="the dataset given is 'digits'"):
         run_trial(config, dataset=digits, progress=False)
+
+
+def test_progress_bar_on_runs_and_gives_the_same_result(digits):
+    config = TrialConfig(dataset="digits", model="mlp", activation="relu", steps=15,
+                         device="cpu", probes=ProbeConfig.off())
+    shown = run_trial(config, dataset=digits, progress=True)
+    hidden = run_trial(config, dataset=digits, progress=False)
+    assert shown.step_losses == hidden.step_losses

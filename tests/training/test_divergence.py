@@ -42,3 +42,17 @@ def test_keeping_on_after_divergence_trains_the_whole_budget(digits):
     result = run_trial(config, dataset=digits, progress=False)
     assert result.diverged and not result.stopped_early and result.steps == 30
     assert len(result.step_losses) == 30
+
+
+def test_losses_read_in_groups_still_give_the_exact_divergence_step(digits, monkeypatch):
+    """On a GPU the losses are read every few steps; that path, run here on the CPU."""
+    from actlab.training import training_loop
+
+    config = TrialConfig(dataset="digits", model="mlp", activation="relu", steps=200,
+                         optimizer="sgd", lr=1e6, device="cpu", probes=ProbeConfig.off())
+    every_step = run_trial(config, dataset=digits, progress=False)
+    monkeypatch.setattr(training_loop, "loss_sync_interval", lambda device: 7)
+    grouped = run_trial(config, dataset=digits, progress=False)
+    assert grouped.diverged_step == every_step.diverged_step
+    assert grouped.step_losses[:every_step.diverged_step] == every_step.step_losses
+    assert grouped.steps >= grouped.diverged_step  # it may run on to the end of its group

@@ -32,28 +32,34 @@ class TrialConfigError(ParameterError):
 class ProbeConfig:
     """How often each probe runs (in optimiser steps; 0 switches a probe off).
 
+    The defaults keep the probes' cost to a few percent of training (measured in
+    benchmarks/training_probe_overhead.py):
+
     - `eval_every`: train/test loss and accuracy; None means once per epoch when training
-      by epochs, and 10 times over the run when training by steps.
-    - `eval_samples`: test examples used by evaluations during training (None: all); the
-      final evaluation always uses the whole test set.
-    - `gradient_every`: per-parameter gradient norm, mean and std; the first layer's
-      weight and bias gradient quantiles.
+      by epochs, and when training by steps once per 20 x `eval_samples` training
+      examples (an evaluation's forward passes then cost about 2% of the training).
+    - `eval_samples`: the first test examples that evaluations during training use (None:
+      all); the final evaluation always uses the whole test set.
+    - `gradient_every`: per-parameter gradient norm, mean, std and max; quantiles of the
+      first layer's weight and bias gradients (seed 003's plots).
     - `activation_every`: per-site activation mean and std, dead and saturated units, on
-      a fixed batch of `probe_samples` training examples.
-    - `histogram_every`: histograms (`histogram_bins` bins) of gradients, weights and
-      activations, at steps where the matching probe also runs.
+      the first `probe_samples` training examples; also before the first step and after
+      the last.
+    - `histogram_every`: histograms (`histogram_bins` bins) of gradients and weights at
+      gradient-probe steps that are multiples of it, and of activations at activation-probe
+      steps that are (and before the first step and after the last).
     - `prediction_samples`: outputs on the first training examples before and after
       training (seed 000 prints them).
     - `tensorboard`: write TensorBoard event files (when the trial has an output dir).
     """
 
     eval_every: int | None = None
-    eval_samples: int | None = 2000
+    eval_samples: int | None = 500
     gradient_every: int = 20
-    activation_every: int = 200
-    histogram_every: int = 500
+    activation_every: int = 500
+    histogram_every: int = 1000
     histogram_bins: int = 30
-    probe_samples: int = 256
+    probe_samples: int = 128
     prediction_samples: int = 5
     tensorboard: bool = True
 

@@ -33,8 +33,14 @@ from actlab.training.recorder import TrialRecorder
 from actlab.training.result import EvalRecord, finite_or_none
 from actlab.training.trial_data import TrialData
 
-EVALUATIONS_PER_STEP_RUN = 10
+EXAMPLES_PER_EVALUATED_EXAMPLE = 20  # step runs: train on 20 examples per one evaluated
 CUDA_SYNC_EVERY = 32  # steps between host reads of the losses when they live on a GPU
+
+
+def loss_sync_interval(device: torch.device) -> int:
+    """Steps between reads of the batch losses: every step on the CPU (free there), in
+    groups on a GPU (a read waits for the GPU); the divergence step is exact either way."""
+    return 1 if device.type == "cpu" else CUDA_SYNC_EVERY
 
 
 @dataclass
@@ -81,7 +87,7 @@ class TrainingLoop:
         n = len(data.train_x)
         self.batch_size = settings.batch_size or n
         self.steps_per_epoch = math.ceil(n / self.batch_size)
-        self.sync_every = 1 if data.train_x.device.type == "cpu" else CUDA_SYNC_EVERY
+        self.sync_every = loss_sync_interval(data.train_x.device)
         self.first_layer = first_layer_parameters(model)
         self.named_parameters = [(name, p) for name, p in model.named_parameters()
                                  if p.requires_grad]
@@ -89,9 +95,11 @@ class TrainingLoop:
             self._sites(), bins=probes.histogram_bins) if probes.activation_every else None
         if self.activation_probe is not None:
             recorder.activation_sites(self.activation_probe.site_info)
-        eval_count = probes.eval_samples or len(data.test_x)
+        eval_count = min(probes.eval_samples or len(data.test_x), len(data.test_x))
         self.eval_x = data.test_x[:eval_count]
         self.eval_y = data.test_y[:eval_count]
+        self.default_eval_every = max(1, math.ceil(
+            EXAMPLES_PER_EVALUATED_EXAMPLE * eval_count / self.batch_size))
         self.probe_x = data.inputs.for_evaluation(data.train_x[:probes.probe_samples])
 
     def _sites(self) -> list[tuple[str, nn.Module]]:
@@ -105,7 +113,7 @@ class TrainingLoop:
         if every is None:
             if total_steps is None:
                 return epoch_end
-            every = max(1, total_steps // EVALUATIONS_PER_STEP_RUN)
+            every = self.default_eval_every
         return step % every == 0 or step == total_steps
 
     @staticmethod

@@ -49,7 +49,8 @@ class ActivationProbe:
             def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
                 key = name if name not in captured else f"{name}#{len(captured)}"
                 y = output.detach()
-                moments = torch.stack([y.double().mean(), y.double().std(correction=0)])
+                std, mean = torch.std_mean(y, correction=0)
+                moments = torch.stack([mean, std]).double()
                 units = unit_statistics(self.rules[name], module, inputs[0].detach())
                 captured[key] = [moments, units]
                 if histograms:

@@ -6,6 +6,7 @@ Read after `backward()` and before the optimiser step: the gradient of the batch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -26,9 +27,12 @@ def gradient_records(named_parameters: Sequence[tuple[str, nn.Parameter]],
     present = [(name, p.grad) for name, p in named_parameters if p.grad is not None]
     if not present:
         return []
-    stats = torch.stack([
-        torch.stack([g.norm(), g.mean(), g.std(correction=0), g.abs().max()]).double()
-        for _, g in present]).tolist()
+    rows = []
+    for _, g in present:
+        std, mean = torch.std_mean(g, correction=0)
+        rows.append(torch.stack([torch.linalg.vector_norm(g), mean, std,
+                                 torch.linalg.vector_norm(g, ord=math.inf)]).double())
+    stats = torch.stack(rows).tolist()
     return [GradientRecord(step, name, *(finite_or_none(v) for v in row))
             for (name, _), row in zip(present, stats, strict=True)]
 
