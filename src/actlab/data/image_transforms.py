@@ -58,7 +58,9 @@ def per_image_standardization(images: torch.Tensor) -> torch.Tensor:
     if images.ndim != 4:
         raise ParameterError(f"per_image_standardization expects (N, C, H, W) images, "
                              f"got shape {tuple(images.shape)}")
-    flat = images.flatten(1)  # also for an empty batch, where reshape(0, -1) fails
+    if len(images) == 0:  # an empty batch (no prediction samples): nothing to scale
+        return images if images.is_floating_point() else images.to(torch.float32)
+    flat = images.reshape(len(images), -1)
     if not flat.is_floating_point():
         flat = flat.to(torch.float32)
     mean = flat.mean(dim=1, keepdim=True)
