@@ -16,8 +16,7 @@ from actlab.studies import (
     load_study_spec,
     study_spec_from_toml,
 )
-from actlab.studies.expansion import identity_data, trial_id
-from actlab.training import TrialConfig
+from actlab.studies.expansion import trial_id
 
 MINIMAL = """
 name = "mini"
@@ -230,13 +229,16 @@ def test_identity_is_stable_and_shared_between_studies():
     assert {t.trial_id for t in small} < {t.trial_id for t in more}
 
 
-def test_identity_ignores_fields_left_at_their_default():
-    plain = TrialConfig(dataset="toy", model="shallow", activation="relu", epochs=3)
-    explicit = TrialConfig(dataset="toy", model="shallow", activation="relu", epochs=3,
-                           momentum=0.0, device="auto")
-    assert trial_id(plain) == trial_id(explicit)
-    assert identity_data(plain) == {"dataset": "toy", "model": "shallow", "epochs": 3}
-    assert trial_id(plain) != trial_id(plain.replace(seed=1))
+def test_identity_rests_on_what_the_study_sets():
+    spec = study_spec_from_toml(MINIMAL)
+    trial = expand(spec)[0]
+    assert trial.definition == {
+        "dataset": "mnist1d", "model": "mlp", "activation": "relu", "activation_params": {},
+        "model_options": {}, "dataset_options": {}, "seed": 0, "probes": {}, "epochs": 1}
+    # a value the study leaves to TrialConfig's defaults is not part of the identity
+    assert "momentum" not in trial.definition and "device" not in trial.definition
+    assert trial.trial_id == trial_id(dict(trial.definition))
+    assert trial_id({**trial.definition, "seed": 1}) == expand(spec)[2].trial_id
 
 
 def test_overrides_keep_per_activation_settings_and_say_what_changed():

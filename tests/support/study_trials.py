@@ -49,16 +49,13 @@ def scripted_trial(task: TrialTask) -> dict[str, Any]:
     if outcome == "raise":
         raise RuntimeError(f"scripted failure of {activation} seed {seed}")
     if outcome is None:
-        return fake_result(task.config, None, diverged=True)
-    return fake_result(task.config, scripted_accuracy(activation, seed))
-
-
-def torch_threads_trial(task: TrialTask) -> dict[str, Any]:
-    """Report the worker's process id and torch thread count."""
+        result = fake_result(task.config, None, diverged=True)
+    else:
+        result = fake_result(task.config, scripted_accuracy(activation, seed))
     import torch
 
-    return {"pid": os.getpid(), "threads": torch.get_num_threads(),
-            "trial_id": task.trial_id}
+    result["torch_threads"] = torch.get_num_threads()
+    return result
 
 
 def dying_trial(task: TrialTask) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def _chosen_spec(study: str | None, spec_file: Path | None) -> StudySpec:
 @click.option("--device", type=click.Choice(DEVICES), help="Run the trials on this device.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where dataset files are (default: $ACTLAB_DATA_DIR).")
+@click.option("--download/--no-download", default=None,
+              help="Allow (or forbid) downloading missing dataset files.")
 @click.option("--retry-failed/--keep-failed", default=True, show_default=True,
               help="Run failed trials again, or leave them failed.")
 @click.option("--report/--no-report", "write_report", default=True, show_default=True,
@@ -92,8 +95,8 @@ def _chosen_spec(study: str | None, spec_file: Path | None) -> StudySpec:
 def compare_command(study: str | None, spec_file: Path | None, output: Path | None,
                     workers: int | None, seeds: str | None, activations: tuple[str, ...],
                     epochs: int | None, steps: int | None, device: str | None,
-                    data_dir: Path | None, retry_failed: bool, write_report: bool, quiet: bool,
-                    list_studies: bool) -> None:
+                    data_dir: Path | None, download: bool | None, retry_failed: bool,
+                    write_report: bool, quiet: bool, list_studies: bool) -> None:
     """Compare activations: run a study (default: the quick one) and write its report.
 
     STUDY is a built-in study (see --list); trials already in the output folder are not
@@ -120,9 +123,9 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
     if data_dir is not None:
         if not data_dir.is_dir():
             raise StudySpecError(f"--data-dir {str(data_dir)!r} is not a folder")
-        from dataclasses import replace
-
-        spec = replace(spec, data_dir=str(data_dir.resolve()))
+        spec = dataclasses.replace(spec, data_dir=str(data_dir.resolve()))
+    if download is not None:
+        spec = dataclasses.replace(spec, download=download)
     folder = output or default_output_dir(spec)
     run = run_study(spec, folder, workers=workers, progress=False if quiet else None,
                     retry_failed=retry_failed)

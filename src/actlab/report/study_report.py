@@ -37,7 +37,7 @@ from actlab.report.study_figures import (
 from actlab.studies.expansion import condition_label
 from actlab.studies.metrics import METRICS, Metric
 from actlab.studies.results import ConditionResults, StudyResults, load_study_results
-from actlab.studies.statistics import Comparison, Summary, format_p
+from actlab.studies.statistics import Comparison, Summary, format_p, pair_verdict
 
 TEMPLATES = Path(__file__).parent / "templates" / "study"
 HTML_FILE = "report.html"
@@ -92,8 +92,36 @@ def _rows(comparison: Comparison, condition: ConditionResults) -> list[dict[str,
             "missing": sum(1 for r in records if r.status in ("missing", "running")),
             "mean_rank": (f"{comparison.mean_ranks[label]:.2f}"
                           if math.isfinite(comparison.mean_ranks[label]) else "–"),
+            "reference": _reference(condition, comparison, label),
         })
     return rows
+
+
+def _reference(condition: ConditionResults, comparison: Comparison,
+               label: str) -> dict[str, Any] | None:
+    """A published single value (seed 003's) and whether our interval contains it."""
+    spec = condition.spec
+    if comparison.metric.name != spec.metric or label not in spec.reference:
+        return None
+    value = spec.reference[label]
+    summary = comparison.summaries[label]
+    inside = (summary.ci_low <= value <= summary.ci_high
+              if math.isfinite(summary.ci_low) else None)
+    return {"value": format_value(comparison.metric, value),
+            "inside": "–" if inside is None else "inside" if inside else "outside"}
+
+
+def _split_verdicts(comparison: Comparison) -> tuple[list[str], list[str]]:
+    """General verdicts and those of neighbours in the ranking; the other pairs apart."""
+    metric, alpha = comparison.metric, comparison.alpha
+    by_pair = {(p.a, p.b): pair_verdict(p, metric, alpha) for p in comparison.pairs}
+    pair_texts = set(by_pair.values())
+    general = [v for v in comparison.verdicts if v not in pair_texts]
+    ranked = [label for label in comparison.ranking if (label, label) not in by_pair]
+    neighbours = [by_pair[pair] for pair in zip(ranked, ranked[1:], strict=False)
+                  if pair in by_pair]
+    others = [text for text in by_pair.values() if text not in neighbours]
+    return general + neighbours, others
 
 
 def _pair_rows(comparison: Comparison) -> list[dict[str, Any]]:
@@ -159,7 +187,10 @@ def _section(index: int, condition: ConditionResults, include_figures: bool
         "metric": primary.metric.title,
         "rows": _rows(primary, condition),
         "ranking": " > ".join(primary.ranking),
-        "verdicts": list(primary.verdicts),
+        "verdicts": _split_verdicts(primary)[0],
+        "other_verdicts": _split_verdicts(primary)[1],
+        "reference_source": condition.spec.reference_source or "reference",
+        "has_reference": any(row["reference"] for row in _rows(primary, condition)),
         "notes": list(primary.notes),
         "pairs": _pair_rows(primary),
         "expected": None if expected is None else {

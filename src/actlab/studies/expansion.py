@@ -1,8 +1,11 @@
 """Expanding a study spec into trials: activation × seed × every point of the grid.
 
-A trial's identity is a hash of its TrialConfig (the fields that differ from the defaults,
-as canonical JSON), so the same trial in a later run of the study (or in a study with more
-seeds) is recognised and not re-run.
+A trial's identity is a hash of its definition: the values the study itself sets (dataset,
+model and its options, activation, seed, the [training] and [probes] keys, the grid point),
+as canonical JSON. The same trial in a later run of the study, or in a study with more
+seeds, is recognised and not re-run; and since values the study leaves to actlab's
+defaults are not part of it, results stay valid when a later actlab adds a field to
+TrialConfig or tunes a probe default. (A new output folder starts afresh.)
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from actlab.studies.spec import TRIAL_SEED, ActivationEntry, StudySpec
@@ -28,6 +32,7 @@ class Trial:
     seed: int
     condition: Condition
     config: TrialConfig
+    definition: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def condition_label(self) -> str:
@@ -40,31 +45,9 @@ def condition_label(condition: Condition) -> str:
     return ", ".join(f"{key.partition('.')[2]}={value}" for key, value in condition)
 
 
-def identity_data(config: TrialConfig) -> dict[str, Any]:
-    """The fields of a config that differ from TrialConfig's (and ProbeConfig's) defaults.
-
-    Identity rests on these alone, so a field added to TrialConfig later (with a default
-    that keeps the old behaviour) does not change the identity of trials already stored.
-    """
-    defaults = TrialConfig().to_dict()
-    probe_defaults = ProbeConfig().to_dict()
-    data = {}
-    for key, value in config.to_dict().items():
-        if key == "probes":
-            changed = {k: v for k, v in value.items() if probe_defaults.get(k, _ABSENT) != v}
-            if changed:
-                data[key] = changed
-        elif defaults.get(key, _ABSENT) != value:
-            data[key] = value
-    return data
-
-
-_ABSENT = object()
-
-
-def trial_id(config: TrialConfig) -> str:
-    """The trial's identity: 16 hex digits of SHA-256 of its non-default fields as JSON."""
-    text = json.dumps(identity_data(config), sort_keys=True, separators=(",", ":"))
+def trial_id(definition: Mapping[str, Any]) -> str:
+    """The trial's identity: 16 hex digits of SHA-256 of its definition as canonical JSON."""
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -75,9 +58,9 @@ def conditions(spec: StudySpec) -> list[Condition]:
     return [tuple(zip(keys, values, strict=True)) for values in points]
 
 
-def trial_config(spec: StudySpec, entry: ActivationEntry, condition: Condition,
-                 seed: int) -> TrialConfig:
-    """The TrialConfig of one trial: spec < grid point < the activation's own overrides."""
+def trial_definition(spec: StudySpec, entry: ActivationEntry, condition: Condition,
+                     seed: int) -> dict[str, Any]:
+    """What the study sets for one trial: spec < grid point < the activation's overrides."""
     training = dict(spec.training)
     model_options = dict(spec.model_options)
     dataset_options = dict(spec.dataset_options)
@@ -87,12 +70,22 @@ def trial_config(spec: StudySpec, entry: ActivationEntry, condition: Condition,
         sections[section][option] = value
     model_options.update(entry.model)
     training.update(entry.training)
-    return TrialConfig(
-        dataset=spec.dataset, model=spec.model, activation=entry.name,
-        activation_params=dict(entry.params), model_options=model_options,
-        dataset_options=dataset_options, seed=seed,
-        data_seed=seed if spec.data_seed == TRIAL_SEED else spec.data_seed,
-        probes=ProbeConfig(**spec.probes), **training).validate()
+    definition = {"dataset": spec.dataset, "model": spec.model, "activation": entry.name,
+                  "activation_params": dict(entry.params), "model_options": model_options,
+                  "dataset_options": dataset_options, "seed": seed,
+                  "probes": dict(spec.probes), **training}
+    data_seed = seed if spec.data_seed == TRIAL_SEED else spec.data_seed
+    if data_seed is not None:
+        definition["data_seed"] = data_seed
+    return definition
+
+
+def trial_config(spec: StudySpec, entry: ActivationEntry, condition: Condition,
+                 seed: int) -> TrialConfig:
+    """The TrialConfig of one trial (validated)."""
+    definition = trial_definition(spec, entry, condition, seed)
+    return TrialConfig(**{**definition, "probes": ProbeConfig(**definition["probes"])}
+                       ).validate()
 
 
 def expand(spec: StudySpec) -> list[Trial]:
@@ -101,6 +94,8 @@ def expand(spec: StudySpec) -> list[Trial]:
     for seed in spec.seeds:
         for condition in conditions(spec):
             for entry in spec.activations:
+                definition = trial_definition(spec, entry, condition, seed)
                 config = trial_config(spec, entry, condition, seed)
-                trials.append(Trial(trial_id(config), entry.label, seed, condition, config))
+                trials.append(Trial(trial_id(definition), entry.label, seed, condition, config,
+                                    definition))
     return trials

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from actlab.data import load_dataset
+from actlab.data import DatasetUnavailableError, load_dataset
 from actlab.models.registry import build_model, check_model_input
 from actlab.studies.errors import StudyStoreError
 from actlab.studies.executor import Executor, LocalProcessExecutor, TrialOutcome, TrialTask
@@ -113,9 +113,14 @@ def check_study_inputs(spec: StudySpec, trials: list[Trial]) -> None:
         config = trial.config
         data_key = (config.data_seed, json.dumps(config.dataset_options, sort_keys=True))
         if data_key not in loaded:
-            loaded[data_key] = load_dataset(config.dataset, data_dir=spec.data_dir,
-                                            seed=config.data_seed, download=spec.download,
-                                            **config.dataset_options)
+            try:
+                loaded[data_key] = load_dataset(config.dataset, data_dir=spec.data_dir,
+                                                seed=config.data_seed, download=spec.download,
+                                                **config.dataset_options)
+            except DatasetUnavailableError as err:
+                raise DatasetUnavailableError(f"study {spec.name!r} cannot run: dataset "
+                                              f"{config.dataset!r} is unavailable: {err}"
+                                              ) from None
         dataset = loaded[data_key]
         build_key = (config.activation, json.dumps(config.activation_params, sort_keys=True),
                      json.dumps(config.model_options, sort_keys=True), data_key)

@@ -60,7 +60,7 @@ _DATASET_KEYS = ("name", "seed", "data_dir", "download")
 #: `[dataset] seed = "trial"`: each trial draws its data with its own seed (seed 000).
 TRIAL_SEED = "trial"
 _ACTIVATION_KEYS = ("name", "label", "params", "model", "training")
-_ANALYSIS_KEYS = ("metric", "expected_ranking", "claim")
+_ANALYSIS_KEYS = ("metric", "expected_ranking", "claim", "reference", "reference_source")
 _GRID_SECTIONS = ("model", "training", "dataset")
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -119,6 +119,8 @@ class StudySpec:
     metric: str = DEFAULT_METRIC
     expected_ranking: tuple[str, ...] = ()
     claim: str = ""
+    reference: Mapping[str, float] = field(default_factory=dict)
+    reference_source: str = ""
     source: str = "<spec>"
 
     @property
@@ -142,7 +144,8 @@ class StudySpec:
             "seeds": list(self.seeds), "training": dict(self.training),
             "probes": dict(self.probes), "grid": {k: list(v) for k, v in self.grid.items()},
             "analysis": {"metric": self.metric, "expected_ranking": list(self.expected_ranking),
-                         "claim": self.claim},
+                         "claim": self.claim, "reference": dict(self.reference),
+                         "reference_source": self.reference_source},
         }
         return data
 
@@ -170,6 +173,8 @@ class StudySpec:
             labels = {c["label"] if isinstance(c, dict) else c for c in chosen}
             data["analysis"]["expected_ranking"] = [
                 label for label in self.expected_ranking if label in labels]
+            data["analysis"]["reference"] = {
+                label: value for label, value in self.reference.items() if label in labels}
         if seeds is not None:
             data["seeds"] = list(seeds)
             changes.append("seeds " + ", ".join(str(seed) for seed in seeds))
@@ -329,9 +334,24 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
         model_options=model_options, training=training, probes=probes, grid=grid,
         metric=metric, expected_ranking=tuple(expected),
         claim=read.text(analysis.get("claim", ""), "analysis.claim", allow_empty=True),
+        reference=_read_reference(read, analysis.get("reference"), labels),
+        reference_source=read.text(analysis.get("reference_source", ""),
+                                   "analysis.reference_source", allow_empty=True),
         source=source)
     _check_trials(read, spec)
     return spec
+
+
+def _read_reference(read: _Reader, value: Any, labels: list[str]) -> dict[str, float]:
+    """Published single values to show beside the study's (seed 003's test accuracies)."""
+    table = read.table(value, "analysis.reference")
+    for label, number in table.items():
+        if label not in labels:
+            read.fail(f"analysis.reference.{label}", f"is not one of the compared activations "
+                                                     f"({', '.join(labels)})")
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            read.fail(f"analysis.reference.{label}", f"must be a number, got {_show(number)}")
+    return {label: float(number) for label, number in table.items()}
 
 
 def _read_dataset(read: _Reader, value: Any, base_dir: Path | None

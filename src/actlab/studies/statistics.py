@@ -206,6 +206,8 @@ def paired_matrix(values: Mapping[str, Mapping[int, float | None]],
     seed, tied with other diverged trials); a seed missing any activation is dropped.
     """
     notes: list[str] = []
+    if not labels:
+        return np.empty((0, 0)), (), notes
     finite = [v for label in labels for s, v in values.get(label, {}).items()
               if v is not None and math.isfinite(v) and s not in diverged.get(label, set())]
     if finite:
@@ -288,8 +290,16 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
         by_seed = values.get(label, {})
         ok = [by_seed.get(s) for s in seeds if s not in diverged[label]]
         summaries[label] = summarize(ok, diverged=len(diverged[label] & set(seeds)))
-    matrix, kept, notes = paired_matrix(values, diverged, labels, seeds, metric)
-    ranks = mean_ranks(matrix, metric)
+    # An activation without a single result (every trial failed) cannot be ranked; leaving
+    # it in would remove every seed from the paired tests of the others.
+    ranked = [label for label in labels if summaries[label].n or summaries[label].diverged]
+    unranked = [label for label in labels if label not in ranked]
+    matrix, kept, notes = paired_matrix(values, diverged, ranked, seeds, metric)
+    if unranked:
+        notes.insert(0, f"{', '.join(unranked)}: no {metric.title} in any seed (failed or "
+                        f"not run), so not ranked or tested")
+    ranks = np.full(len(labels), math.nan)
+    ranks[[labels.index(label) for label in ranked]] = mean_ranks(matrix, metric)
     means = [summaries[label].mean for label in labels]
     order = sorted(range(len(labels)), key=lambda i: (
         ranks[i] if math.isfinite(ranks[i]) else math.inf,
@@ -299,9 +309,10 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
     friedman = friedman_test(matrix)
     pairs = []
     if matrix.shape[0] > 0:
-        for i, a in enumerate(ranking):
-            for b in ranking[i + 1:]:
-                ia, ib = labels.index(a), labels.index(b)
+        tested = [label for label in ranking if label in ranked]
+        for i, a in enumerate(tested):
+            for b in tested[i + 1:]:
+                ia, ib = ranked.index(a), ranked.index(b)
                 pairs.append(wilcoxon_pair(a, b, matrix[:, ia], matrix[:, ib], metric))
     adjusted = holm([p.p_value for p in pairs]) if pairs else []
     pairs = [Pair(p.a, p.b, p.n, p.nonzero, p.wins_a, p.wins_b, p.mean_difference,
@@ -338,11 +349,14 @@ def _seeds(n: int) -> str:
 def verdicts(c: Comparison) -> list[str]:
     """Plain-language findings, each claiming no more than its p-value supports."""
     out: list[str] = []
-    n, k = len(c.paired_seeds), len(c.labels)
-    if k < 2:
+    n = len(c.paired_seeds)
+    k = sum(1 for label in c.labels if math.isfinite(c.mean_ranks[label]))
+    if len(c.labels) < 2:
         return ["only one activation: there is nothing to compare"]
     if n == 0:
         return ["no seed has a result for every activation, so no paired test could run"]
+    if k < 2:
+        return ["only one activation has results: there is nothing to compare it with"]
     m = len(c.pairs)
     smallest = wilcoxon_min_p(n)
     if m * smallest >= c.alpha:
