@@ -92,7 +92,8 @@ class TrainingLoop:
         self.named_parameters = [(name, p) for name, p in model.named_parameters()
                                  if p.requires_grad]
         self.activation_probe = ActivationProbe(
-            self._sites(), bins=probes.histogram_bins) if probes.activation_every else None
+            activation_sites(model), bins=probes.histogram_bins) \
+            if probes.activation_every else None
         if self.activation_probe is not None:
             recorder.activation_sites(self.activation_probe.site_info)
         eval_count = min(probes.eval_samples or len(data.test_x), len(data.test_x))
@@ -102,19 +103,18 @@ class TrainingLoop:
             EXAMPLES_PER_EVALUATED_EXAMPLE * eval_count / self.batch_size))
         self.probe_x = data.inputs.for_evaluation(data.train_x[:probes.probe_samples])
 
-    def _sites(self) -> list[tuple[str, nn.Module]]:
-        return activation_sites(self.model)
-
     # -- schedule ------------------------------------------------------------------------------
-    def _eval_due(self, step: int, epoch_end: bool, total_steps: int | None) -> bool:
+    def _eval_due(self, step: int, epoch_end: bool, last_step: int, by_epochs: bool) -> bool:
+        """Evaluations: every `eval_every` steps and after the last; by default every
+        epoch (epoch runs) or every `default_eval_every` steps (step runs)."""
         every = self.probes.eval_every
         if every == 0:
             return False
         if every is None:
-            if total_steps is None:
+            if by_epochs:
                 return epoch_end
             every = self.default_eval_every
-        return step % every == 0 or step == total_steps
+        return step % every == 0 or step == last_step
 
     @staticmethod
     def _due(step: int, every: int) -> bool:
@@ -139,7 +139,8 @@ class TrainingLoop:
     # -- the loop ------------------------------------------------------------------------------
     def run(self, epochs: int | None, steps: int | None) -> LoopOutcome:
         outcome = LoopOutcome()
-        total_steps = steps if steps is not None else None
+        by_epochs = steps is None
+        last_step = steps if steps is not None else epochs * self.steps_per_epoch
         window = _Window()
         step = 0
         self.model.train()
@@ -160,7 +161,7 @@ class TrainingLoop:
             window.sizes.append(len(yb))
             window.unread += 1
             gradient_due = self._due(step, self.probes.gradient_every)
-            eval_due = self._eval_due(step, epoch_end, total_steps)
+            eval_due = self._eval_due(step, epoch_end, last_step, by_epochs)
             if gradient_due:
                 self._probe_gradients(step, loss)
             self.optimizer.step()

@@ -39,8 +39,8 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
     `output_dir` receives TensorBoard event files (`tensorboard/`), every metric as JSON
     lines (`metrics.jsonl`) and the result (`result.json`); without it nothing is
     written. `data_dir` is where dataset files are looked up (`download=False` forbids
-    fetching missing ones); `dataset` skips loading
-    (a study can load once for many trials). `progress` shows a bar (default: on a tty).
+    fetching missing ones); `dataset` skips loading (a study can load once for many
+    trials). `progress` shows a bar (default: on a terminal).
     """
     started = time.perf_counter()
     config = config.validate()
