@@ -114,7 +114,8 @@ def _reference(condition: ConditionResults, comparison: Comparison,
 def _split_verdicts(comparison: Comparison) -> tuple[list[str], list[str]]:
     """General verdicts and those of neighbours in the ranking; the other pairs apart."""
     metric, alpha = comparison.metric, comparison.alpha
-    by_pair = {(p.a, p.b): pair_verdict(p, metric, alpha) for p in comparison.pairs}
+    by_pair = {(p.a, p.b): pair_verdict(p, metric, alpha, comparison.unit)
+               for p in comparison.pairs}
     pair_texts = set(by_pair.values())
     general = [v for v in comparison.verdicts if v not in pair_texts]
     ranked = [label for label in comparison.ranking if (label, label) not in by_pair]
@@ -177,13 +178,17 @@ def _figures(condition: ConditionResults) -> list[dict[str, str]]:
     return figures
 
 
-def _section(index: int, condition: ConditionResults, include_figures: bool
-             ) -> dict[str, Any]:
+def _section(index: int, condition: ConditionResults, include_figures: bool, *,
+             pooled: bool = False) -> dict[str, Any]:
     primary = condition.primary
     expected = primary.expected
     return {
-        "anchor": f"condition-{index}",
+        "anchor": "pooled" if pooled else f"condition-{index}",
         "title": condition.label or "All trials",
+        "intro": ("Every condition of the grid together: each (seed, condition) pair is one "
+                  "block of the paired tests, so the verdicts below answer for the whole "
+                  "grid, with more pairs than any single condition has." if pooled else ""),
+        "unit": primary.unit,
         "metric": primary.metric.title,
         "rows": _rows(primary, condition),
         "ranking": " > ".join(primary.ranking),
@@ -257,7 +262,8 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
         "protocol": _protocol(results),
         "sections": [_section(i, c, include_figures)
-                     for i, c in enumerate(results.conditions, start=1)],
+                     for i, c in enumerate(results.conditions, start=1)]
+        + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),
         "counts": {"total": len(records), "finished": results.count("finished"),
                    "failed": results.count("failed"), "diverged": len(results.diverged),
                    "missing": results.count("missing") + results.count("running"),
@@ -309,7 +315,8 @@ def _csv_tables(results: StudyResults) -> dict[str, tuple[list[str], list[list[A
     summary_rows, pair_rows = [], []
     pairs_header = ["condition", "metric", "a", "b", "n", "nonzero", "wins_a", "wins_b",
                     "mean_difference", "statistic", "p", "p_holm"]
-    for condition in results.conditions:
+    pooled = [results.pooled] if results.pooled is not None else []
+    for condition in [*results.conditions, *pooled]:
         label = condition.label
         for name in METRICS:
             comparison = condition.comparison(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -117,19 +117,29 @@ class ConditionResults:
         """The statistics of one final metric over this condition's seeds."""
         return self.comparisons[metric]
 
+    #: What the paired tests pair by: seeds here; seed × condition when pooled.
+    unit = "seed"
+
+    def block(self, record: TrialRecord) -> Hashable:
+        """The block a trial belongs to in the paired tests: its seed."""
+        return record.trial.seed
+
+    def blocks(self) -> list[Hashable]:
+        return list(self.spec.seeds)
+
     @cached_property
     def comparisons(self) -> dict[str, Comparison]:
         out = {}
         for name, metric in METRICS.items():
-            values: dict[str, dict[int, float | None]] = defaultdict(dict)
-            diverged: dict[str, set[int]] = defaultdict(set)
+            values: dict[str, dict[Hashable, float | None]] = defaultdict(dict)
+            diverged: dict[str, set[Hashable]] = defaultdict(set)
             for record in self.records:
-                values[record.trial.activation][record.trial.seed] = record.final(name)
+                values[record.trial.activation][self.block(record)] = record.final(name)
                 if record.diverged:
-                    diverged[record.trial.activation].add(record.trial.seed)
+                    diverged[record.trial.activation].add(self.block(record))
             expected = self.spec.expected_ranking if name == self.spec.metric else ()
-            out[name] = compare(values, metric, labels=self.labels, seeds=self.spec.seeds,
-                                diverged=diverged, expected_ranking=expected)
+            out[name] = compare(values, metric, labels=self.labels, seeds=self.blocks(),
+                                diverged=diverged, expected_ranking=expected, unit=self.unit)
         return out
 
     @property
@@ -144,6 +154,22 @@ class ConditionResults:
 
     def curve_names(self) -> list[str]:
         return sorted({name for r in self.records for name in r.curves})
+
+
+class PooledResults(ConditionResults):
+    """Every grid condition at once: the paired tests block by seed × condition."""
+
+    unit = "run"
+
+    @property
+    def label(self) -> str:
+        return "All conditions pooled"
+
+    def block(self, record: TrialRecord) -> Hashable:
+        return f"{record.trial.seed} ({record.trial.condition_label})"
+
+    def blocks(self) -> list[Hashable]:
+        return list(dict.fromkeys(self.block(r) for r in self.records))
 
 
 @dataclass
@@ -173,6 +199,13 @@ class StudyResults:
     @property
     def metric(self) -> Metric:
         return METRICS[self.spec.metric]
+
+    @cached_property
+    def pooled(self) -> PooledResults | None:
+        """All conditions together (None without a grid): more pairs, a broader answer."""
+        if len(self.conditions) < 2:
+            return None
+        return PooledResults(self.spec, (), self.records)
 
 
 def read_spec(store: ResultsStore) -> StudySpec:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -160,6 +160,7 @@ class Comparison:
     alpha: float
     notes: tuple[str, ...] = ()
     verdicts: tuple[str, ...] = ()
+    unit: str = "seed"
     expected: ExpectedRanking | None = None
 
     def pair(self, a: str, b: str) -> Pair | None:
@@ -196,9 +197,9 @@ class ExpectedRanking:
     summary: str = field(default="")
 
 
-def paired_matrix(values: Mapping[str, Mapping[int, float | None]],
+def paired_matrix(values: Mapping[str, Mapping[Hashable, float | None]],
                   diverged: Mapping[str, set[int]], labels: Sequence[str],
-                  seeds: Sequence[int], metric: Metric
+                  seeds: Sequence[Hashable], metric: Metric, unit: str = "seed"
                   ) -> tuple[np.ndarray, tuple[int, ...], list[str]]:
     """Seeds × activations matrix for paired tests, the seeds kept, and notes on what changed.
 
@@ -226,7 +227,7 @@ def paired_matrix(values: Mapping[str, Mapping[int, float | None]],
             row.append(math.nan if value is None or not math.isfinite(value) else value)
         if any(math.isnan(v) for v in row):
             absent = [label for label, v in zip(labels, row, strict=True) if math.isnan(v)]
-            notes.append(f"seed {seed} is left out of the paired tests: no {metric.title} "
+            notes.append(f"{unit} {seed} is left out of the paired tests: no {metric.title} "
                          f"for {', '.join(absent)} (failed or not run)")
             continue
         rows.append(row)
@@ -275,9 +276,9 @@ def wilcoxon_pair(a: str, b: str, x: np.ndarray, y: np.ndarray, metric: Metric) 
 
 
 def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
-            labels: Sequence[str], seeds: Sequence[int],
-            diverged: Mapping[str, set[int]] | None = None, alpha: float = ALPHA,
-            expected_ranking: Sequence[str] = ()) -> Comparison:
+            labels: Sequence[str], seeds: Sequence[Hashable],
+            diverged: Mapping[str, set[Hashable]] | None = None, alpha: float = ALPHA,
+            expected_ranking: Sequence[str] = (), unit: str = "seed") -> Comparison:
     """Summaries, Friedman, pairwise Wilcoxon + Holm, ranking and verdicts for one metric.
 
     `values[label][seed]` is the metric of that trial (None when missing); `diverged`
@@ -294,7 +295,7 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
     # it in would remove every seed from the paired tests of the others.
     ranked = [label for label in labels if summaries[label].n or summaries[label].diverged]
     unranked = [label for label in labels if label not in ranked]
-    matrix, kept, notes = paired_matrix(values, diverged, ranked, seeds, metric)
+    matrix, kept, notes = paired_matrix(values, diverged, ranked, seeds, metric, unit)
     if unranked:
         notes.insert(0, f"{', '.join(unranked)}: no {metric.title} in any seed (failed or "
                         f"not run), so not ranked or tested")
@@ -319,7 +320,7 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
                   p.statistic, p.p_value, q) for p, q in zip(pairs, adjusted, strict=True)]
     rank_of = {label: float(r) for label, r in zip(labels, ranks, strict=True)}
     comparison = Comparison(metric, tuple(labels), summaries, tuple(seeds), kept, ranking,
-                            rank_of, friedman, tuple(pairs), alpha, tuple(notes))
+                            rank_of, friedman, tuple(pairs), alpha, tuple(notes), unit=unit)
     expected = (check_expected_ranking(comparison, expected_ranking)
                 if len(expected_ranking) >= 2 else None)
     return Comparison(**{**comparison.__dict__, "verdicts": tuple(verdicts(comparison)),
@@ -342,8 +343,8 @@ def _p_text(name: str, p: float) -> str:
     return f"{name} {text}" if text.startswith("<") else f"{name} = {text}"
 
 
-def _seeds(n: int) -> str:
-    return f"{n} seed" + ("" if n == 1 else "s")
+def _seeds(n: int, unit: str = "seed") -> str:
+    return f"{n} {unit}" + ("" if n == 1 else "s")
 
 
 def verdicts(c: Comparison) -> list[str]:
@@ -360,41 +361,42 @@ def verdicts(c: Comparison) -> list[str]:
     m = len(c.pairs)
     smallest = wilcoxon_min_p(n)
     if m * smallest >= c.alpha:
-        text = (f"With {_seeds(n)}, no pairwise difference can be significant: a two-sided "
+        text = (f"With {_seeds(n, c.unit)}, no pairwise difference can be significant: a two-sided "
                 f"Wilcoxon signed-rank test cannot give p below {format_p(smallest)}")
         if m > 1:
             text += f", and Holm's correction over {m} pairs multiplies the smallest p by {m}"
-        out.append(text + f". At least {seeds_needed(m, c.alpha)} seeds are needed for any "
+        out.append(text + f". At least {seeds_needed(m, c.alpha)} {c.unit}s are needed for any "
                           f"pair to reach p_holm < {c.alpha:g}.")
     if c.friedman is not None:
         f = c.friedman
         if f.p_value < c.alpha:
             out.append(f"The {k} activations differ in {c.metric.title} (Friedman χ² = "
-                       f"{f.statistic:.2f}, {_p_text('p', f.p_value)}, {_seeds(n)}).")
+                       f"{f.statistic:.2f}, {_p_text('p', f.p_value)}, {_seeds(n, c.unit)}).")
         elif f.min_p >= c.alpha:
-            out.append(f"The Friedman test cannot reach p < {c.alpha:g} with {_seeds(n)} and "
-                       f"{k} activations (its smallest possible p is {format_p(f.min_p)}); "
+            out.append(f"The Friedman test cannot reach p < {c.alpha:g} with "
+                       f"{_seeds(n, c.unit)} and {k} activations (its smallest possible p "
+                       f"is {format_p(f.min_p)}); "
                        f"observed {_p_text('p', f.p_value)}.")
         else:
             out.append(f"No difference in {c.metric.title} among the {k} activations could be "
-                       f"shown with {_seeds(n)} (Friedman {_p_text('p', f.p_value)}).")
+                       f"shown with {_seeds(n, c.unit)} (Friedman {_p_text('p', f.p_value)}).")
     for pair in c.pairs:
-        out.append(pair_verdict(pair, c.metric, c.alpha))
+        out.append(pair_verdict(pair, c.metric, c.alpha, c.unit))
     return out
 
 
-def pair_verdict(pair: Pair, metric: Metric, alpha: float = ALPHA) -> str:
+def pair_verdict(pair: Pair, metric: Metric, alpha: float = ALPHA, unit: str = "seed") -> str:
     """`SELU > sigmoid (p_holm = 0.01; better in 5 of 5 seeds)` or `… are indistinguishable …`."""
     if pair.nonzero == 0:
         return (f"{pair.a} and {pair.b} gave identical {metric.title} in all "
-                f"{_seeds(pair.n)}.")
-    tally = f"{pair.wins_a} of {pair.n} seeds"
+                f"{_seeds(pair.n, unit)}.")
+    tally = f"{pair.wins_a} of {_seeds(pair.n, unit)}"
     if pair.p_holm < alpha:
         better, worse = (pair.a, pair.b) if pair.wins_a >= pair.wins_b else (pair.b, pair.a)
         wins = max(pair.wins_a, pair.wins_b)
         return (f"{better} > {worse} in {metric.title} ({_p_text('p_holm', pair.p_holm)}; "
-                f"better in {wins} of {pair.n} seeds).")
-    return (f"{pair.a} and {pair.b} are indistinguishable with {_seeds(pair.n)} "
+                f"better in {wins} of {_seeds(pair.n, unit)}).")
+    return (f"{pair.a} and {pair.b} are indistinguishable with {_seeds(pair.n, unit)} "
             f"({_p_text('p_holm', pair.p_holm)}, raw {_p_text('p', pair.p_value)}; "
             f"{pair.a} better in {tally}).")
 
