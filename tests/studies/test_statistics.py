@@ -268,3 +268,22 @@ def test_p_values_print_with_two_significant_digits():
     assert format_p(0.6) == "0.6"
     assert format_p(1.0) == "1"
     assert format_p(math.nan) == "n/a"
+
+
+def test_direction_follows_the_signed_rank_sums_not_the_win_count():
+    x = np.array([0.51, 0.51, 0.51, 0.51, 0.0, 0.0])
+    y = np.array([0.50, 0.50, 0.50, 0.50, 1.0, 2.0])
+    pair = wilcoxon_pair("a", "b", x, y, ACCURACY)
+    # |d| ranks by hand: the four 0.01 share rank 2.5 (sum 10); 1.0 is rank 5, 2.0 rank 6
+    assert (pair.wins_a, pair.wins_b) == (4, 2)
+    assert (pair.rank_sum_a, pair.rank_sum_b) == pytest.approx((10.0, 11.0))
+    assert not pair.a_leads
+    assert min(pair.rank_sum_a, pair.rank_sum_b) == pytest.approx(stats.wilcoxon(x, y).statistic)
+
+
+def test_verdicts_count_ties():
+    labels = ["a", "b"]
+    values = {"a": {s: 0.5 for s in range(8)}, "b": {s: 0.5 for s in range(8)}}
+    values["a"].update({0: 0.6, 1: 0.7})
+    comparison = compare(values, ACCURACY, labels=labels, seeds=range(8))
+    assert "a better in 2, b in 0, tied in 6)" in comparison.verdicts[-1]

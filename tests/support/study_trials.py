@@ -31,6 +31,18 @@ def fake_result(config: Mapping[str, Any], accuracy: float | None,
                 "train_accuracy": accuracy, "test_loss": 2.0 / step,
                 "test_accuracy": accuracy, "regularization_loss": 0.0, "lr": 0.1}
                for step in (10, 20)]
+    probes = {} if diverged else {
+        "gradients": [{"step": step, "parameter": name, "norm": 0.1 / step, "mean": 0.0,
+                       "std": 0.01, "max_abs": 0.1} for step in (10, 20)
+                      for name in ("dense.weight", "dense.bias")],
+        "first_layer_gradients": [{"step": step, "tag": "dense.weight.grad",
+                                   "levels": [0.0, 0.5, 1.0], "values": [-0.1, 0.0, 0.1]}
+                                  for step in (10, 20)],
+        "activations": [{"step": step, "site": "act1", "mean": 0.1, "std": 1.0,
+                         "dead_fraction": 0.0, "saturated_fraction": 0.2,
+                         "saturated_unit_fraction": 0.0} for step in (0, 20)],
+        "activation_sites": [{"site": "act1", "activation": "x", "dead_region": False,
+                              "slope_scale": 1.0, "note": ""}]}
     return {"config": dict(config), "diverged": diverged,
             "diverged_step": 15 if diverged else None,
             "divergence": "the training loss became nan at step 15" if diverged else "",
@@ -38,7 +50,7 @@ def fake_result(config: Mapping[str, Any], accuracy: float | None,
                       "train_accuracy": accuracy, "train_loss": None if diverged else 0.4},
             "history": [] if diverged else history, "step_losses": [1.0, 0.5],
             "gradients": [], "activations": [], "first_layer_gradients": [],
-            "activation_sites": [], "pid": os.getpid()}
+            "activation_sites": [], **probes, "pid": os.getpid()}
 
 
 def scripted_trial(task: TrialTask) -> dict[str, Any]:

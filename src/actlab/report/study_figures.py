@@ -124,12 +124,12 @@ def plot_curve_bands(condition: ConditionResults,
 
 
 def _first_seed_records(condition: ConditionResults) -> dict[str, TrialRecord]:
-    """For each activation, its finished trial with the lowest seed."""
+    """For each activation, its finished trial with the lowest seed (diverged ones last)."""
     chosen = {}
     for label in condition.labels:
         finished = sorted((r for r in condition.records_of(label)
                            if r.status == "finished" and r.result),
-                          key=lambda r: r.trial.seed)
+                          key=lambda r: (r.diverged, r.trial.seed))
         if finished:
             chosen[label] = finished[0]
     return chosen
@@ -200,7 +200,7 @@ def plot_gradient_norms(condition: ConditionResults) -> Figure | None:
     for ax in (over_time, by_layer):
         style_axes(ax, zero_lines=False)
     for label in condition.labels:
-        if label not in chosen:
+        if label not in chosen or not _weight_parameters(chosen[label]):
             continue
         style = _style(condition, label)
         first = _weight_parameters(chosen[label])[0]
@@ -263,7 +263,10 @@ def plot_activation_statistics(condition: ConditionResults) -> Figure | None:
             bands = [condition.band(label, f"{prefix}/{site}") for site in sites]
             bands = [b for b in bands if b is not None]
             if bands and all(len(b.steps) == len(bands[0].steps) for b in bands):
-                mean = np.nanmean(np.vstack([b.mean for b in bands]), axis=0)
+                stack = np.vstack([b.mean for b in bands])
+                count = np.isfinite(stack).sum(axis=0)
+                mean = np.where(count > 0, np.nansum(stack, axis=0) / np.maximum(count, 1),
+                                np.nan)
                 ax.plot(bands[0].steps / scale, mean, **kwargs)
     mean_ax.set_title("activation mean by layer (end of training)", fontsize=9)
     std_ax.set_title("activation std by layer (end of training)", fontsize=9)

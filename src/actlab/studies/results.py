@@ -213,8 +213,13 @@ def read_spec(store: ResultsStore) -> StudySpec:
     text = store.get_meta("spec")
     if text is None:
         raise StudyStoreError(f"{store.path} has no study in it (no spec was ever stored)")
-    return study_spec_from_dict(json.loads(text), source=store.get_meta("spec_source") or
-                                str(store.path))
+    data = json.loads(text)
+    dataset = data.get("dataset")
+    if isinstance(dataset, dict) and dataset.get("data_dir") and \
+            not Path(dataset["data_dir"]).is_dir():
+        # A study folder copied elsewhere: its results need no data files.
+        data["dataset"] = {k: v for k, v in dataset.items() if k != "data_dir"}
+    return study_spec_from_dict(data, source=store.get_meta("spec_source") or str(store.path))
 
 
 def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyResults:

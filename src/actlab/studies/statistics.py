@@ -12,6 +12,7 @@ missing trials (failed, not run) remove their seed from the paired tests.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import warnings
@@ -138,10 +139,21 @@ class Pair:
     statistic: float
     p_value: float
     p_holm: float = math.nan
+    rank_sum_a: float = 0.0  # signed-rank sums of the seeds where a (or b) did better
+    rank_sum_b: float = 0.0
 
     @property
     def min_p(self) -> float:
         return wilcoxon_min_p(self.nonzero)
+
+    @property
+    def ties(self) -> int:
+        return self.n - self.wins_a - self.wins_b
+
+    @property
+    def a_leads(self) -> bool:
+        """Whether a is ahead by the signed-rank sums (the direction the test measures)."""
+        return self.rank_sum_a >= self.rank_sum_b
 
 
 @dataclass(frozen=True)
@@ -170,7 +182,8 @@ class Comparison:
                 return pair
             if (pair.a, pair.b) == (b, a):
                 return Pair(a, b, pair.n, pair.nonzero, pair.wins_b, pair.wins_a,
-                            -pair.mean_difference, pair.statistic, pair.p_value, pair.p_holm)
+                            -pair.mean_difference, pair.statistic, pair.p_value, pair.p_holm,
+                            pair.rank_sum_b, pair.rank_sum_a)
         return None
 
 
@@ -271,8 +284,11 @@ def wilcoxon_pair(a: str, b: str, x: np.ndarray, y: np.ndarray, metric: Metric) 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the normal approximation at tiny n
         result = stats.wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
+    kept = signed[signed != 0]
+    ranks = stats.rankdata(np.abs(kept))
     return Pair(a, b, len(x), nonzero, wins_a, wins_b, mean_difference,
-                float(result.statistic), float(result.pvalue))
+                float(result.statistic), float(result.pvalue), math.nan,
+                float(ranks[kept > 0].sum()), float(ranks[kept < 0].sum()))
 
 
 def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
@@ -316,8 +332,7 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
                 ia, ib = ranked.index(a), ranked.index(b)
                 pairs.append(wilcoxon_pair(a, b, matrix[:, ia], matrix[:, ib], metric))
     adjusted = holm([p.p_value for p in pairs]) if pairs else []
-    pairs = [Pair(p.a, p.b, p.n, p.nonzero, p.wins_a, p.wins_b, p.mean_difference,
-                  p.statistic, p.p_value, q) for p, q in zip(pairs, adjusted, strict=True)]
+    pairs = [dataclasses.replace(p, p_holm=q) for p, q in zip(pairs, adjusted, strict=True)]
     rank_of = {label: float(r) for label, r in zip(labels, ranks, strict=True)}
     comparison = Comparison(metric, tuple(labels), summaries, tuple(seeds), kept, ranking,
                             rank_of, friedman, tuple(pairs), alpha, tuple(notes), unit=unit)
@@ -390,15 +405,16 @@ def pair_verdict(pair: Pair, metric: Metric, alpha: float = ALPHA, unit: str = "
     if pair.nonzero == 0:
         return (f"{pair.a} and {pair.b} gave identical {metric.title} in all "
                 f"{_seeds(pair.n, unit)}.")
-    tally = f"{pair.wins_a} of {_seeds(pair.n, unit)}"
+    tied = f", tied in {pair.ties}" if pair.ties else ""
     if pair.p_holm < alpha:
-        better, worse = (pair.a, pair.b) if pair.wins_a >= pair.wins_b else (pair.b, pair.a)
-        wins = max(pair.wins_a, pair.wins_b)
+        better, worse = (pair.a, pair.b) if pair.a_leads else (pair.b, pair.a)
+        wins, losses = ((pair.wins_a, pair.wins_b) if pair.a_leads
+                        else (pair.wins_b, pair.wins_a))
         return (f"{better} > {worse} in {metric.title} ({_p_text('p_holm', pair.p_holm)}; "
-                f"better in {wins} of {_seeds(pair.n, unit)}).")
+                f"better in {wins}, worse in {losses}{tied} of {_seeds(pair.n, unit)}).")
     return (f"{pair.a} and {pair.b} are indistinguishable with {_seeds(pair.n, unit)} "
             f"({_p_text('p_holm', pair.p_holm)}, raw {_p_text('p', pair.p_value)}; "
-            f"{pair.a} better in {tally}).")
+            f"{pair.a} better in {pair.wins_a}, {pair.b} in {pair.wins_b}{tied}).")
 
 
 def check_expected_ranking(c: Comparison, order: Sequence[str]) -> ExpectedRanking:
