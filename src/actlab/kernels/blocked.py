@@ -4,12 +4,16 @@ An eager formula of k torch ops streams the whole tensor through memory k times;
 CPU that is memory-bound, so a 5-op formula runs at a fifth of copy bandwidth. Running
 the same formula block by block, with blocks that stay in cache, reads the inputs from
 memory once and writes the outputs once: the intermediate passes hit the cache.
-Elementwise formulas give exactly the same numbers blocked or not.
+The formula is the same blocked or not; only where vector loops hand their last few
+elements to scalar code moves, which can change a result in its last bit.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -32,25 +36,76 @@ def worth_blocking(*tensors: Tensor) -> bool:
             and all(t.is_contiguous() and t.numel() == first.numel() for t in tensors))
 
 
-def map_blocks(fn: Callable[..., Tensor | tuple[Tensor | None, ...]],
-               inputs: Sequence[Tensor], outputs: Sequence[Tensor | None]) -> None:
-    """Write fn(*blocks of inputs) into the matching blocks of outputs.
+class _BlockPool:
+    """Threads that run blocks with single-threaded torch ops, one share of blocks each.
 
-    `fn` returns one tensor, or a tuple with one entry per output (None entries and
-    None outputs are skipped). Inputs and outputs are contiguous and of equal numel;
-    an output may be one of the inputs (the block is read before it is written).
+    Each op on a block launched with intra-op parallelism would be an OpenMP parallel
+    region, a barrier per op: hundreds per tensor, and on a busy machine every barrier
+    waits for a descheduled thread. Instead each worker thread sets its own OpenMP thread
+    count to 1 (a per-thread setting) and takes a contiguous share of the blocks: one
+    synchronisation per call.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def executor(self, size: int) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._size != size:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="actlab",
+                                                initializer=_single_threaded)
+                self._size = size
+                # Start every worker now; torch.set_num_threads(1) in a worker also sets
+                # the default for threads created later, so restore it here after.
+                for f in [self._pool.submit(time.sleep, 0.01) for _ in range(size)]:
+                    f.result()
+                torch.set_num_threads(size)
+            return self._pool
+
+
+def _single_threaded() -> None:
+    torch.set_num_threads(1)
+
+
+_POOL = _BlockPool()
+
+
+def map_blocks(fn: Callable[..., None], inputs: Sequence[Tensor],
+               outputs: Sequence[Tensor | None]) -> None:
+    """Call fn(*blocks of inputs, *blocks of outputs) for every block: fn writes its results
+    into the output blocks (a None output stays None).
+
+    Inputs and outputs are contiguous and of equal numel; an output may be one of the
+    inputs (fn must then read the block before it writes it). Blocks run on
+    `torch.get_num_threads()` threads, under the caller's grad and inference modes.
     """
     flat_in = [t.view(-1) for t in inputs]
     flat_out = [None if t is None else t.view(-1) for t in outputs]
     n = flat_in[0].numel()
-    for start in range(0, n, BLOCK_ELEMENTS):
-        stop = min(start + BLOCK_ELEMENTS, n)
-        result = fn(*(t[start:stop] for t in flat_in))
-        if not isinstance(result, tuple):
-            result = (result,)
-        for out, value in zip(flat_out, result):
-            if out is not None and value is not None:
-                out[start:stop].copy_(value)
+    starts = list(range(0, n, BLOCK_ELEMENTS))
+    grad_mode = torch.is_grad_enabled()
+    inference = torch.is_inference_mode_enabled()
+
+    def run(share: list[int]) -> None:
+        with torch.inference_mode(inference), torch.set_grad_enabled(grad_mode):
+            for start in share:
+                stop = min(start + BLOCK_ELEMENTS, n)
+                fn(*(t[start:stop] for t in flat_in),
+                   *(None if t is None else t[start:stop] for t in flat_out))
+
+    threads = min(torch.get_num_threads(), len(starts))
+    if threads <= 1:
+        run(starts)
+        return
+    size = -(-len(starts) // threads)
+    shares = [starts[i:i + size] for i in range(0, len(starts), size)]
+    futures = [_POOL.executor(threads).submit(run, share) for share in shares]
+    for future in futures:
+        future.result()
 
 
 def evaluate(fn: Callable[..., Tensor], *inputs: Tensor, dtype: torch.dtype | None = None
@@ -59,5 +114,9 @@ def evaluate(fn: Callable[..., Tensor], *inputs: Tensor, dtype: torch.dtype | No
     if not worth_blocking(*inputs):
         return fn(*inputs)
     out = torch.empty_like(inputs[0], dtype=dtype or inputs[0].dtype)
-    map_blocks(fn, inputs, (out,))
+
+    def into(*blocks: Tensor) -> None:
+        blocks[-1].copy_(fn(*blocks[:-1]))
+
+    map_blocks(into, inputs, (out,))
     return out

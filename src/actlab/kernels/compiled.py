@@ -11,6 +11,7 @@ compiled kernels for tensors of at least `COMPILE_MIN_ELEMENTS` elements.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -53,7 +54,11 @@ def compile_enabled() -> bool:
 
 def compile_problem(device: torch.device | str) -> str | None:
     """Why torch.compile cannot build kernels for `device`, or None when it can."""
-    kind = torch.device(device).type
+    return _compile_problem(torch.device(device).type)
+
+
+@functools.cache
+def _compile_problem(kind: str) -> str | None:
     if not hasattr(torch, "compile"):
         return "this PyTorch has no torch.compile"
     if kind == "cpu":
@@ -126,7 +131,8 @@ class CompiledRunner:
         if torch.is_grad_enabled():
             return EAGER.backward(kernel, saves, grad, saved)  # double backward: autograd
         key = (kernel.key, "backward", saves, grad.device.type)
-        result = self._run(key, lambda: backward_pack(kernel, saves), grad.reshape(-1),
+        result = self._run(key, lambda: backward_pack(kernel, saves, traced=True),
+                           grad.reshape(-1),
                            saved.reshape(-1))
         if result is None:
             return EAGER.backward(kernel, saves, grad, saved)

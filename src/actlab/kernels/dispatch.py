@@ -13,9 +13,10 @@ Implementations:
 
 ``auto`` chooses per call, from the tensor: a compiled kernel when compilation is on
 (`enable_compile`, ``ACTLAB_COMPILE=1``) and the tensor is large; a fused kernel where it
-beats the native op (less memory for backward when a gradient is needed, or time on
-large tensors of a device where the benchmarks showed it faster) or where there is no
-native op; else the native op; else the analytic Function. `force_implementation`
+beats the native op (less memory for backward when a gradient is needed and the tensor
+has at least `LEAN_MIN_ELEMENTS` elements, or time on large tensors of a device where the
+benchmarks showed it faster) or where there is no native op; else the native op; else
+the analytic Function. `force_implementation`
 overrides the choice for tests and benchmarks.
 """
 
@@ -38,9 +39,14 @@ from actlab.kernels.compiled import (
     compile_problem,
 )
 from actlab.kernels.fused import EAGER, FusedKernel, apply_fused
-from actlab.kernels.kernel_table import fused_kernel, generic_kernel
+from actlab.kernels.kernel_table import plan_for
 
 IMPLEMENTATIONS = ("auto", "native", "fused", "compiled", "analytic", "reference")
+
+#: From this size on, `auto` trains with lean kernels (a mask or the output saved) where
+#: the native op keeps more. Below it the memory is negligible and a custom autograd
+#: Function's Python overhead (tens of µs a call) would dominate.
+LEAN_MIN_ELEMENTS = 1 << 15
 
 _state = threading.local()
 
@@ -75,34 +81,35 @@ def _needs_grad(x: torch.Tensor, params: Mapping[str, Any]) -> bool:
 
 
 def _compiled_kernel(spec: ActivationSpec, params: Mapping[str, Any]) -> FusedKernel | None:
-    return fused_kernel(spec, params) or generic_kernel(spec, params)
+    return plan_for(spec, params).compilable
 
 
 def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | None,
           inplace: bool) -> str:
-    has_native = spec.uses_native(params)
+    plan = plan_for(spec, params)
     if x is None:
         # No tensor to judge by: the choice for a small input that needs no gradient.
-        return "native" if has_native else "analytic"
-    kernel = fused_kernel(spec, params)
-    native_inplace = has_native and spec.native_inplace
+        return "native" if plan.has_native else "analytic"
+    kernel = plan.kernel
     if inplace:
-        if native_inplace and not _needs_grad(x, params):
+        if plan.native_inplace and not _needs_grad(x, params):
             return "native"  # one pass; nothing to save
         if kernel is not None and kernel.inplace:
             return "fused"
-        return "native" if native_inplace else "fused"  # "fused" without a kernel: refused
-    if (compile_enabled() and x.numel() >= COMPILE_MIN_ELEMENTS
-            and _compiled_kernel(spec, params) is not None and compile_problem(x.device) is None):
+        return "native" if plan.native_inplace else "fused"  # "fused" without a kernel: refused
+    compiled = plan.compilable
+    if (compiled is not None and x.numel() >= COMPILE_MIN_ELEMENTS and compile_enabled()
+            and x.device.type in compiled.compile_on and compile_problem(x.device) is None):
         return "compiled"
     if kernel is not None:
-        if _needs_grad(x, params) and kernel.preferred_for_training:
+        if (kernel.preferred_for_training and x.numel() >= LEAN_MIN_ELEMENTS
+                and _needs_grad(x, params)):
             return "fused"
-        if kernel.faster_for(x) or not has_native:
+        if not plan.has_native or kernel.faster_for(x):
             return "fused"
-    if has_native:
+    if plan.has_native:
         return "native"
-    return "analytic" if (spec.derivative is not None or spec.vjp is not None) else "reference"
+    return "analytic" if plan.has_derivative else "reference"
 
 
 def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "auto",
@@ -114,9 +121,9 @@ def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "au
     mode = forced if forced != "auto" else requested
     if mode == "auto":
         return _auto(spec, params, x, inplace)
-    if mode == "native" and not spec.uses_native(params):
+    if mode == "native" and not plan_for(spec, params).has_native:
         raise ActlabError(f"{spec.name} has no native PyTorch op for these parameters")
-    if mode == "fused" and fused_kernel(spec, params) is None:
+    if mode == "fused" and plan_for(spec, params).kernel is None:
         raise ActlabError(f"{spec.name} has no fused kernel for these parameters; use "
                           f"'analytic' or 'auto'")
     if mode == "compiled":
@@ -133,10 +140,8 @@ def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "au
 
 def supports_inplace(spec: ActivationSpec, params: Mapping[str, Any]) -> bool:
     """Whether some implementation can overwrite the input (its backward needs no x)."""
-    kernel = fused_kernel(spec, params)
-    if kernel is not None and kernel.inplace:
-        return True
-    return spec.native_inplace and spec.uses_native(params)
+    plan = plan_for(spec, params)
+    return (plan.kernel is not None and plan.kernel.inplace) or plan.native_inplace
 
 
 def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
@@ -152,9 +157,9 @@ def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
     if mode == "native":
         return spec.native(x, **values)
     if mode == "fused":
-        return apply_fused(fused_kernel(spec, params), x)
+        return apply_fused(plan_for(spec, params).kernel, x)
     if mode == "compiled":
-        return apply_fused(_compiled_kernel(spec, params), x, runner=COMPILED)
+        return apply_fused(plan_for(spec, params).compilable, x, runner=COMPILED)
     if mode == "analytic":
         return apply_analytic(spec, x, params)
     return spec.forward(x, **values)
@@ -165,7 +170,7 @@ def _apply_inplace(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, A
     values = spec.math_values(params)
     if mode == "native" and spec.native_inplace:
         return spec.native(x, inplace=True, **values)
-    kernel = fused_kernel(spec, params)
+    kernel = plan_for(spec, params).kernel
     if mode in ("fused", "compiled") and kernel is not None and kernel.inplace:
         return apply_fused(kernel, x, inplace=True, runner=EAGER)
     raise ParameterError(f"{spec.name}: inplace=True is not supported with the {mode!r} "

@@ -3,7 +3,7 @@
 A `FusedKernel` is a forward formula and a backward that reads only one saved thing:
 
 - ``mask``: piecewise-linear functions, whose derivative takes a few constant values;
-  a bool (or uint8 piece code) per element, 1 byte instead of the 4 of the input;
+  a uint8 piece code per element, 1 byte instead of the 4 of the input;
 - ``output``: functions whose derivative is a function of their value (ELU family,
   sigmoid, tanh, log-sigmoid...); the output is usually kept by the next layer anyway,
   and the input may be overwritten (in-place);
@@ -25,6 +25,7 @@ import torch
 from actlab.kernels.blocked import map_blocks, worth_blocking
 
 Tensor = torch.Tensor
+aten = torch.ops.aten
 
 SAVES = ("mask", "output", "input", "nothing")
 
@@ -35,17 +36,23 @@ _LOW_PRECISION = (torch.float16, torch.bfloat16)
 class FusedKernel:
     """One activation with bound parameters, as forward and lean backward formulas.
 
-    `value(x)` is f(x). `mask(x)` gives the piece of each element (bool, or uint8 codes)
+    `value(x)` is f(x); `value_into(x, out)`, where given, writes it into `out` (a native
+    op's ``out=`` variant: no copy when blocks are written). `blocked` says that the
+    formulas are several ops, which cache blocking speeds up (a single native op gains
+    nothing from it). `mask(x)` gives the piece of each element (uint8 codes)
     and `levels[c]` the derivative on piece c. `from_output(grad, y)` and
     `from_input(grad, x)` return grad·f′ from the output or the input. `upcast` says that
     the formulas want float16/bfloat16 inputs in float32 (native ops do that themselves).
     `preferred_for_training` and `faster_on` record where the kernel beat PyTorch's native
-    op in `benchmarks/` (memory for backward, or time on large tensors of that device).
+    op in `benchmarks/` (memory for backward, or time on large tensors of that device),
+    and `compile_on` the devices where compiling it beat running it eagerly.
     """
 
     key: tuple
     saves: str
     value: Callable[[Tensor], Tensor]
+    value_into: Callable[[Tensor, Tensor], object] | None = None
+    blocked: bool = True
     mask: Callable[[Tensor], Tensor] | None = None
     levels: tuple[float, ...] = ()
     from_output: Callable[[Tensor, Tensor], Tensor] | None = None
@@ -53,6 +60,7 @@ class FusedKernel:
     upcast: bool = False
     preferred_for_training: bool = True
     faster_on: frozenset[str] = field(default_factory=frozenset)
+    compile_on: frozenset[str] = frozenset({"cpu", "cuda"})
 
     def __post_init__(self) -> None:
         if self.saves not in SAVES:
@@ -109,17 +117,87 @@ def forward_pack(kernel: FusedKernel, want_mask: bool) -> Callable[[Tensor], tup
     return pack
 
 
-def backward_pack(kernel: FusedKernel, saves: str) -> Callable[..., Tensor]:
-    """(grad, saved) ↦ grad·f′ as one elementwise function."""
+def forward_into(kernel: FusedKernel) -> Callable[[Tensor, Tensor, Tensor | None], None]:
+    """(x, y, mask or None) ↦ writes f(x) into y and the pieces into mask (y may be x)."""
+    def into(x: Tensor, y: Tensor, mask: Tensor | None) -> None:
+        if mask is not None:
+            mask.copy_(kernel.mask(_float32(x)))  # before y, which may overwrite x
+        if kernel.value_into is not None and not (kernel.upcast and x.dtype in _LOW_PRECISION):
+            kernel.value_into(x, y)
+        else:
+            y.copy_(kernel.value(_compute(x, kernel)))
+    return into
+
+
+_SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32,
+                  torch.float16: torch.int16, torch.bfloat16: torch.int16}
+
+
+def keep_where(grad: Tensor, mask: Tensor, out: Tensor | None = None) -> Tensor:
+    """grad where mask, else exactly +0 even where grad is nan or inf (as PyTorch's
+    threshold_backward), as one bitwise AND with 0 or all-ones (vectorised, unlike
+    torch.where and masked_fill on CPU)."""
+    itype = _SAME_SIZE_INT[grad.dtype]
+    bits = mask.view(torch.uint8).to(itype).neg_()
+    if out is None:
+        return torch.bitwise_and(grad.view(itype), bits).view(grad.dtype)
+    torch.bitwise_and(grad.view(itype), bits, out=out.view(itype))
+    return out
+
+
+def _from_mask(grad: Tensor, code: Tensor, levels: tuple[float, ...], bitwise: bool
+               ) -> Tensor:
+    """grad·f′ from piece codes; 0 (not nan) on a zero-derivative piece for any grad.
+
+    `bitwise` picks the eager CPU form (an AND instead of masked_fill); autograd (double
+    backward) and compilers (which fuse a where into the loop) get the plain formula.
+    """
+    two_pieces_off_zero = len(levels) == 2 and levels[0] == 0.0 and levels[1] != 0.0
+    if two_pieces_off_zero and bitwise:
+        kept = keep_where(grad, code)
+        if levels[1] == 1.0:
+            return kept
+        return (_float32(kept) * levels[1]).to(grad.dtype)
+    gc = _float32(grad)
+    d = derivative_from_levels(code, levels, gc.dtype)
+    out = gc * d
+    if 0.0 in levels:
+        out = torch.where(d == 0, 0.0, out)
+    return out.to(grad.dtype)
+
+
+def backward_into(kernel: FusedKernel, saves: str) -> Callable[[Tensor, Tensor, Tensor], None]:
+    """(grad, saved, out) ↦ writes grad·f′ into out."""
+    levels = kernel.levels
+    if saves == "mask" and len(levels) == 2 and levels[0] == 0.0 and levels[1] != 0.0:
+        def into(grad: Tensor, code: Tensor, out: Tensor) -> None:
+            keep_where(grad, code, out)
+            if levels[1] != 1.0:
+                out.mul_(levels[1])
+        return into
+    if saves == "mask" and len(levels) == 2 and levels[1] == 1.0:
+        slope = levels[0]
+
+        def leaky_into(grad: Tensor, code: Tensor, out: Tensor) -> None:
+            # PyTorch's leaky_relu backward reads the pieces from any tensor that is > 0
+            # where the slope is 1: the 0/1 codes cast to the gradient's dtype will do.
+            aten.leaky_relu_backward.grad_input(grad, code.to(grad.dtype), slope, False,
+                                                grad_input=out)
+        return leaky_into
+    fn = backward_pack(kernel, saves)
+
+    def copy_into(grad: Tensor, saved: Tensor, out: Tensor) -> None:
+        out.copy_(fn(grad, saved))
+    return copy_into
+
+
+def backward_pack(kernel: FusedKernel, saves: str, traced: bool = False
+                  ) -> Callable[..., Tensor]:
+    """(grad, saved) ↦ grad·f′ as one elementwise function (`traced`: for a compiler)."""
     def from_mask(grad: Tensor, code: Tensor) -> Tensor:
-        gc = _float32(grad)
-        d = derivative_from_levels(code, kernel.levels, gc.dtype)
-        out = gc * d
-        if 0.0 in kernel.levels:
-            # PyTorch's own backward (threshold_backward, hardtanh_backward) gives exactly 0
-            # where f' = 0, even for a nan or inf incoming gradient (0·nan would be nan).
-            out = out.masked_fill(d == 0, 0.0)
-        return out.to(grad.dtype)
+        # With grad mode on (double backward) the result must be differentiable in grad.
+        bitwise = not traced and not torch.is_grad_enabled()
+        return _from_mask(grad, code, kernel.levels, bitwise)
 
     def from_saved(grad: Tensor, saved: Tensor) -> Tensor:
         fn = kernel.from_output if saves == "output" else kernel.from_input
@@ -143,16 +221,14 @@ class EagerRunner:
 
     def forward(self, kernel: FusedKernel, x: Tensor, *, inplace: bool, want_mask: bool
                 ) -> tuple[Tensor, Tensor | None]:
-        pack = forward_pack(kernel, want_mask)
-        if worth_blocking(x):
+        if kernel.blocked and worth_blocking(x):
             y = x if inplace else torch.empty_like(x)
             mask = None
             if want_mask:
-                dtype = torch.bool if len(kernel.levels) == 2 else torch.uint8
-                mask = torch.empty(x.shape, dtype=dtype, device=x.device)
-            map_blocks(pack, (x,), (y, mask))
+                mask = torch.empty(x.shape, dtype=torch.uint8, device=x.device)
+            map_blocks(forward_into(kernel), (x,), (y, mask))
             return y, mask
-        y, mask = pack(x)
+        y, mask = forward_pack(kernel, want_mask)(x)
         if inplace:
             x.copy_(y)
             y = x
@@ -160,13 +236,13 @@ class EagerRunner:
 
     def backward(self, kernel: FusedKernel, saves: str, grad: Tensor, saved: Tensor | None
                  ) -> Tensor:
-        fn = backward_pack(kernel, saves)
-        if worth_blocking(grad, saved) and not torch.is_grad_enabled():
-            out = torch.empty_like(grad)
-            map_blocks(fn, (grad, saved), (out,))
-            return out
         # Double backward (grad mode on) needs the formula on whole tensors, with autograd.
-        return fn(grad, saved)
+        if (kernel.blocked and worth_blocking(grad, saved)
+                and not torch.is_grad_enabled()):
+            out = torch.empty_like(grad)
+            map_blocks(backward_into(kernel, saves), (grad, saved), (out,))
+            return out
+        return backward_pack(kernel, saves)(grad, saved)
 
 
 EAGER = EagerRunner()

@@ -2,8 +2,8 @@
 
 The derivative of ReLU, leaky ReLU, ReLU6, hardtanh, the shrinkages, hard sigmoid...
 takes two (at most three) constant values, so the backward needs to know only which
-piece each element fell on: a bool per element (uint8 codes for three pieces), a
-quarter of what saving the input or the output costs. Pieces and their derivatives
+piece each element fell on: a uint8 code per element, a quarter of what saving the
+input or the output costs. Pieces and their derivatives
 follow each spec's `derivative`, kinks included (relu′(0) = 0, leaky_relu′(0) = slope,
 hardtanh′(±1) = 0, hardshrink′(±λ) = 0...); the forward is PyTorch's native op where
 the spec has one for these parameters, else the spec's formula.
@@ -11,6 +11,7 @@ the spec has one for these parameters, else the spec's formula.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from actlab.catalog.spec import ActivationSpec
 from actlab.kernels.fused import FusedKernel, KernelBuilder
 
 Tensor = torch.Tensor
+aten = torch.ops.aten
 
 
 def _key(spec: ActivationSpec, bound: Mapping[str, Any]) -> tuple:
@@ -35,15 +37,61 @@ def _forward(spec: ActivationSpec, bound: Mapping[str, Any]) -> Callable[[Tensor
 
 
 def _masked(spec: ActivationSpec, bound: Mapping[str, Any], mask: Callable[[Tensor], Tensor],
-            levels: tuple[float, ...]) -> FusedKernel:
-    return FusedKernel(key=_key(spec, bound), saves="mask",
-                       value=_forward(spec, bound), mask=mask, levels=levels)
+            levels: tuple[float, ...],
+            native_into: Callable[[Tensor, Tensor], object] | None = None) -> FusedKernel:
+    """A mask kernel; `native_into(x, out)` is the native op's out= form, used where the
+    spec's native op applies to these parameters."""
+    into = native_into if spec.uses_native(bound) else None
+    # Inductor's CPU code for uint8 outputs is scalar (a mask alone ran 8× slower than
+    # relu in benchmarks/): these kernels are compiled on GPUs only.
+    return FusedKernel(key=_key(spec, bound), saves="mask", value=_forward(spec, bound),
+                       value_into=into, mask=mask, levels=levels,
+                       compile_on=frozenset({"cuda"}))
+
+
+def _leaky_into(slope: float) -> Callable[[Tensor, Tensor], object]:
+    return lambda x, out: aten.leaky_relu.out(x, slope, out=out)
+
+
+def _hardtanh_into(low: float, high: float) -> Callable[[Tensor, Tensor], object]:
+    return lambda x, out: aten.hardtanh.out(x, low, high, out=out)
+
+
+_SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32,
+                  torch.float16: torch.int16, torch.bfloat16: torch.int16}
+
+
+def _u8(op: Callable[..., Tensor], x: Tensor, *args: Any) -> Tensor:
+    """A comparison written straight into uint8 (a bool result takes a slower CPU loop)."""
+    out = torch.empty(x.shape, dtype=torch.uint8, device=x.device)
+    return op(x, *args, out=out)
+
+
+def _above(theta: float) -> Callable[[Tensor], Tensor]:
+    """x > θ as 0/1 codes."""
+    return lambda x: _u8(torch.gt, x, theta)
+
+
+def _positive_or_nan(x: Tensor) -> Tensor:
+    """x > 0, or nan: ReLU's pieces as PyTorch's backward reads them from its output.
+
+    The float's bit pattern read as a signed integer is > 0 exactly there (−0 and the
+    negatives have the sign bit set); an integer comparison is twice as fast on CPU.
+    """
+    return _u8(torch.gt, x.view(_SAME_SIZE_INT[x.dtype]), 0)
 
 
 def _between(low: float, high: float) -> Callable[[Tensor], Tensor]:
     """low < x < high (the linear piece of a clipped function; its ends belong to the flat
     pieces, as PyTorch's hardtanh and relu6 backward decide)."""
-    return lambda x: (x > low) & (x < high)
+    def inside(x: Tensor) -> Tensor:
+        return _u8(torch.gt, x, low).bitwise_and_(_u8(torch.lt, x, high))
+    return inside
+
+
+def _outside(lambd: float) -> Callable[[Tensor], Tensor]:
+    """|x| > λ (the shrinkages' moving pieces; ±λ itself is flat)."""
+    return lambda x: _u8(torch.gt, x.abs(), lambd)
 
 
 def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
@@ -52,11 +100,14 @@ def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     if slope == 0:
         if max_value is None:
             # x > θ alone: at x = +inf this gives PyTorch's slope 1 (the spec's x < ∞ gives 0).
-            return _masked(spec, p, lambda x: x > threshold, (0.0, 1.0))
+            mask = _positive_or_nan if threshold == 0 else _above(threshold)
+            return _masked(spec, p, mask, (0.0, 1.0),
+                           lambda x, out: torch.clamp(x, min=0, out=out))
         # A negative threshold lets (θ, 0) through, but the cap's clipping at 0 flattens it.
-        return _masked(spec, p, _between(max(threshold, 0.0), upper), (0.0, 1.0))
+        return _masked(spec, p, _between(max(threshold, 0.0), upper), (0.0, 1.0),
+                       _hardtanh_into(0.0, upper))
     if max_value is None and threshold == 0:
-        return _masked(spec, p, lambda x: x > 0, (slope, 1.0))
+        return _masked(spec, p, _above(0.0), (slope, 1.0), _leaky_into(slope))
 
     def pieces(x: Tensor) -> Tensor:
         # Keras's relu with slope and cap or threshold: 1 inside, slope below θ, and 0 on the
@@ -72,7 +123,8 @@ def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
 
 def _leaky(slope_of: Callable[[Mapping[str, Any]], float]) -> KernelBuilder:
     def build(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-        return _masked(spec, p, lambda x: x > 0, (slope_of(p), 1.0))
+        slope = slope_of(p)
+        return _masked(spec, p, _above(0.0), (slope, 1.0), _leaky_into(slope))
     return build
 
 
@@ -81,32 +133,39 @@ def _prelu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
     if isinstance(p["weight"], Tensor):
         return None
     weight = float(p["weight"])
-    return _masked(spec, p, lambda x: x > 0, (weight, 1.0))
+    kernel = _masked(spec, p, _above(0.0), (weight, 1.0))
+    # where(x > 0, x, a·x) is leaky_relu(x, a), element for element, in either layout.
+    return dataclasses.replace(kernel, value_into=_leaky_into(weight))
 
 
 def _threshold(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     theta = p["threshold"] if "threshold" in p else p["theta"]
-    return _masked(spec, p, lambda x: x > theta, (0.0, 1.0))
+    value = p.get("value", 0.0)
+    return _masked(spec, p, _above(theta), (0.0, 1.0),
+                   lambda x, out: aten.threshold.out(x, theta, value, out=out))
 
 
 def _shrink(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     lambd = p["lambd"]
-    return _masked(spec, p, lambda x: x.abs() > lambd, (0.0, 1.0))
+    op = aten.hardshrink if spec.name == "hardshrink" else aten.softshrink
+    return _masked(spec, p, _outside(lambd), (0.0, 1.0),
+                   lambda x, out: op.out(x, lambd, out=out))
 
 
 def _hard_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     slope, offset = p["slope"], p["offset"]
-    return _masked(spec, p, _between(-offset / slope, (1 - offset) / slope), (0.0, slope))
+    return _masked(spec, p, _between(-offset / slope, (1 - offset) / slope), (0.0, slope),
+                   lambda x, out: aten.hardsigmoid.out(x, out=out))
 
 
 def _sparse_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-    return _masked(spec, p, lambda x: x.abs() < 1, (0.0, 0.5))
+    return _masked(spec, p, _between(-1.0, 1.0), (0.0, 0.5))
 
 
 def _binary_step(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     # f′ = 0 everywhere it exists: nothing to save.
     return FusedKernel(key=_key(spec, p), saves="nothing", value=_forward(spec, p),
-                       levels=(0.0,))
+                       levels=(0.0,), compile_on=frozenset({"cuda"}))
 
 
 BUILDERS: dict[str, KernelBuilder] = {
@@ -114,9 +173,10 @@ BUILDERS: dict[str, KernelBuilder] = {
     "leaky_relu": _leaky(lambda p: p["negative_slope"]),
     "rrelu": _leaky(lambda p: (p["lower"] + p["upper"]) / 2),
     "prelu": _prelu,
-    "relu6": lambda spec, p: _masked(spec, p, _between(0.0, 6.0), (0.0, 1.0)),
+    "relu6": lambda spec, p: _masked(spec, p, _between(0.0, 6.0), (0.0, 1.0),
+                                     _hardtanh_into(0.0, 6.0)),
     "hardtanh": lambda spec, p: _masked(spec, p, _between(p["min_val"], p["max_val"]),
-                                        (0.0, 1.0)),
+                                        (0.0, 1.0), _hardtanh_into(p["min_val"], p["max_val"])),
     "threshold": _threshold,
     "thresholded_relu": _threshold,
     "hardshrink": _shrink,

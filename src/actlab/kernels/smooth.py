@@ -57,6 +57,7 @@ def _elu_kernel(spec: ActivationSpec, bound: Mapping[str, Any], alpha: float, sc
         key=_key(spec, bound, "output"), saves="output",
         value=lambda x: aten.elu(x, alpha, scale, input_scale),
         from_output=lambda g, y: aten.elu_backward(g, alpha, scale, input_scale, True, y),
+        blocked=False,  # one native op each way: nothing for cache blocking to fuse
     )
 
 
@@ -77,17 +78,20 @@ def _celu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
 def _sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     # Native sigmoid already saves its output: the kernel only adds in-place use.
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.sigmoid,
-                       from_output=aten.sigmoid_backward, preferred_for_training=False)
+                       from_output=aten.sigmoid_backward, preferred_for_training=False,
+                       blocked=False, compile_on=frozenset())
 
 
 def _tanh(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.tanh,
-                       from_output=aten.tanh_backward, preferred_for_training=False)
+                       from_output=aten.tanh_backward, preferred_for_training=False,
+                       blocked=False, compile_on=frozenset())
 
 
 def _exponential(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.exp,
-                       from_output=lambda g, y: g * y, preferred_for_training=False)
+                       from_output=lambda g, y: g * y, preferred_for_training=False,
+                       blocked=False, compile_on=frozenset())
 
 
 def _log_sigmoid_value(x: Tensor) -> Tensor:
@@ -111,13 +115,11 @@ def _softplus(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     if threshold is None:
         if beta == 1:
             return FusedKernel(key=_key(spec, p, "output"), saves="output", value=_softplus_of,
-                               from_output=lambda g, y: g * -torch.expm1(-y), upcast=True,
-                               faster_on=frozenset({"cpu"}))
+                               from_output=lambda g, y: g * -torch.expm1(-y), upcast=True)
         # f′ = σ(βx) = 1 − e^{−βy}: exact at both ends, as for log-sigmoid.
         return FusedKernel(key=_key(spec, p, "output"), saves="output",
                            value=lambda x: _softplus_of(x * beta) / beta,
-                           from_output=lambda g, y: g * -torch.expm1(-beta * y), upcast=True,
-                           faster_on=frozenset({"cpu"}))
+                           from_output=lambda g, y: g * -torch.expm1(-beta * y), upcast=True)
 
     # PyTorch's rule: x itself where βx > threshold. Near the threshold two inputs can give
     # the same output, so f′ is computed from the input. A 0/1 factor replaces torch.where;
@@ -133,9 +135,10 @@ def _softplus(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
         linear = (z > threshold).to(x.dtype)
         return g * (linear + (1 - linear) * torch.sigmoid(z))
 
+    # Same transcendental work as PyTorch's kernel (one exp, one log1p): no faster there,
+    # so `auto` keeps the native op; the kernel is for compiling and for comparison.
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=value,
-                       from_input=from_input, upcast=True, preferred_for_training=False,
-                       faster_on=frozenset({"cpu"}))
+                       from_input=from_input, upcast=True, preferred_for_training=False)
 
 
 # --- mish -----------------------------------------------------------------------------------

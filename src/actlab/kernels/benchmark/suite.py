@@ -35,8 +35,8 @@ class SuiteSettings:
     """What to measure, and how carefully."""
 
     numel: int = FULL_NUMEL
-    repeats: int = 9
-    warmup: int = 2
+    repeats: int = 5
+    warmup: int = 1
     device: str = "cpu"
     dtype: str = "float32"
     compile: bool = False
