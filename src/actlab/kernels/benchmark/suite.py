@@ -84,9 +84,15 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     x = case.make_input(device, dtype)
     copy_dst = torch.empty_like(x)
     impls = implementations(case, settings.compile, device)
-    calls = {impl: _call(case, impl) for impl in impls}
+    xg = x.detach().requires_grad_(True)
+    auto_choice = {"forward": choose(case.spec, case.bound, "auto", x),
+                   "forward_backward": choose(case.spec, case.bound, "auto", xg)}
+    # An implementation that auto picks for both passes is auto: timed once, reported twice.
+    same_as_auto = (auto_choice["forward"] if len(set(auto_choice.values())) == 1
+                    and auto_choice["forward"] in impls else None)
+    calls = {impl: _call(case, impl) for impl in impls if impl != same_as_auto}
     with torch.no_grad():
-        out_shape = calls["reference"](x).shape
+        out_shape = _call(case, "reference")(x).shape
     grad = torch.randn(out_shape, generator=torch.Generator().manual_seed(1)).to(device, dtype)
 
     result: dict[str, Any] = {"label": case.label, "name": case.spec.name,
@@ -117,11 +123,7 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
             working[impl] = fn
         except Exception as err:  # one broken implementation must not stop the suite
             result["errors"][impl] = f"{type(err).__name__}: {err}"
-    xg = x.detach().requires_grad_(True)
-    result["auto_choice"] = {
-        "forward": choose(case.spec, case.bound, "auto", x),
-        "forward_backward": choose(case.spec, case.bound, "auto", xg),
-    }
+    result["auto_choice"] = auto_choice
 
     def forward(fn: Callable) -> Callable[[], object]:
         def run() -> object:
@@ -149,6 +151,9 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
             gbps = moved[pass_name] / t.median / 1e9
             result["implementations"][impl][pass_name] = {
                 **t.as_dict(), "gbps": gbps, "fraction_of_copy": gbps / copy_gbps}
+    if same_as_auto is not None and "auto" in result["implementations"]:
+        result["implementations"][same_as_auto] = {
+            **result["implementations"]["auto"], "same_as": "auto"}
     return result
 
 
