@@ -18,6 +18,7 @@ from kernel_inputs import (
     sample_points,
 )
 
+from actlab.catalog import registry
 from actlab.kernels import apply, blocked, force_implementation, fused_kernel
 
 FUSED = [p for p in elementwise_settings() if fused_kernel(*p.values) is not None]
@@ -141,3 +142,23 @@ def test_non_contiguous_inputs_are_not_blocked_and_still_correct(tiny_blocks):
     torch.testing.assert_close(y, torch.nn.functional.mish(x))
     want = spec.derivative(x.to(F64)).to(torch.float32)
     torch.testing.assert_close(grad, want)
+
+
+ALONG_DIM = [pytest.param(s, id=s.name) for s in registry().specs()
+             if s.kind in ("vector", "gated") and any(p.name == "dim" for p in s.params)
+             and s.vjp is not None]
+
+
+@pytest.mark.parametrize("spec", ALONG_DIM)
+def test_vector_and_gated_functions_blocked_by_rows_equal_autograd_of_the_spec(spec,
+                                                                               tiny_blocks):
+    """Rows of a (rows, 64) input stay in cache; values and gradients are the formula's."""
+    bound = spec.bind({"dim": -1})
+    x = torch.randn(300, 64, generator=torch.Generator().manual_seed(6), dtype=F64) * 3
+    ref_x = x.clone().requires_grad_(True)
+    ref_y = spec.forward(ref_x, **spec.math_values(bound))
+    w = torch.randn(ref_y.shape, generator=torch.Generator().manual_seed(7), dtype=F64)
+    (ref_grad,) = torch.autograd.grad(ref_y, ref_x, w)
+    y, grad = _value_and_grad(spec, bound, x, w, "analytic")
+    torch.testing.assert_close(y, ref_y.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-12)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import ActivationSpec
-from actlab.kernels.blocked import evaluate
+from actlab.kernels.blocked import evaluate, evaluate_rows
 
 Tensor = torch.Tensor
 
@@ -99,7 +99,7 @@ class VectorFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, spec: ActivationSpec, params: Mapping[str, Any]) -> Tensor:
         ctx.spec = spec
         ctx.params = params
-        out = spec.forward(_upcast(x), **params).to(x.dtype)
+        out = _by_rows(x, params, lambda t: spec.forward(_upcast(t), **params).to(t.dtype), x)
         if getattr(spec.vjp, "uses_output", False):
             ctx.save_for_backward(out)
         else:
@@ -110,8 +110,23 @@ class VectorFunction(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
         spec: ActivationSpec = ctx.spec
-        grad_x = spec.vjp(_upcast(saved), _upcast(grad), **ctx.params)
-        return grad_x.to(saved.dtype), None, None
+        params = ctx.params
+
+        def vjp(s: Tensor, g: Tensor) -> Tensor:
+            return spec.vjp(_upcast(s), _upcast(g), **params).to(s.dtype)
+
+        if torch.is_grad_enabled():  # double backward: whole tensors, with autograd
+            return vjp(saved, grad), None, None
+        return _by_rows(saved, params, vjp, saved, grad), None, None
+
+
+def _by_rows(x: Tensor, params: Mapping[str, Any], fn, *inputs: Tensor) -> Tensor:
+    """fn(*inputs), blocked by slices of dim 0 when the function works along another
+    (an explicit `dim` that is not 0): softmax and GLU rows stay in cache."""
+    dim = params.get("dim")
+    if isinstance(dim, int) and x.dim() >= 2 and dim % x.dim() != 0:
+        return evaluate_rows(fn, *inputs)
+    return fn(*inputs)
 
 
 def apply_analytic(spec: ActivationSpec, x: Tensor, params: Mapping[str, Any]) -> Tensor:

@@ -74,6 +74,29 @@ def _single_threaded() -> None:
 _POOL = _BlockPool()
 
 
+def _run_blocks(n: int, step: int, body: Callable[[int, int], None]) -> None:
+    """body(start, stop) for every block of `step` in range(n), shared among the pool's
+    threads, under the caller's grad and inference modes."""
+    starts = list(range(0, n, step))
+    grad_mode = torch.is_grad_enabled()
+    inference = torch.is_inference_mode_enabled()
+
+    def run(share: list[int]) -> None:
+        with torch.inference_mode(inference), torch.set_grad_enabled(grad_mode):
+            for start in share:
+                body(start, min(start + step, n))
+
+    threads = min(torch.get_num_threads(), len(starts))
+    if threads <= 1:
+        run(starts)
+        return
+    size = -(-len(starts) // threads)
+    shares = [starts[i:i + size] for i in range(0, len(starts), size)]
+    futures = [_POOL.executor(threads).submit(run, share) for share in shares]
+    for future in futures:
+        future.result()
+
+
 def map_blocks(fn: Callable[..., None], inputs: Sequence[Tensor],
                outputs: Sequence[Tensor | None]) -> None:
     """Call fn(*blocks of inputs, *blocks of outputs) for every block: fn writes its results
@@ -85,27 +108,34 @@ def map_blocks(fn: Callable[..., None], inputs: Sequence[Tensor],
     """
     flat_in = [t.view(-1) for t in inputs]
     flat_out = [None if t is None else t.view(-1) for t in outputs]
-    n = flat_in[0].numel()
-    starts = list(range(0, n, BLOCK_ELEMENTS))
-    grad_mode = torch.is_grad_enabled()
-    inference = torch.is_inference_mode_enabled()
 
-    def run(share: list[int]) -> None:
-        with torch.inference_mode(inference), torch.set_grad_enabled(grad_mode):
-            for start in share:
-                stop = min(start + BLOCK_ELEMENTS, n)
-                fn(*(t[start:stop] for t in flat_in),
-                   *(None if t is None else t[start:stop] for t in flat_out))
+    def body(start: int, stop: int) -> None:
+        fn(*(t[start:stop] for t in flat_in),
+           *(None if t is None else t[start:stop] for t in flat_out))
 
-    threads = min(torch.get_num_threads(), len(starts))
-    if threads <= 1:
-        run(starts)
-        return
-    size = -(-len(starts) // threads)
-    shares = [starts[i:i + size] for i in range(0, len(starts), size)]
-    futures = [_POOL.executor(threads).submit(run, share) for share in shares]
-    for future in futures:
-        future.result()
+    _run_blocks(flat_in[0].numel(), BLOCK_ELEMENTS, body)
+
+
+def evaluate_rows(fn: Callable[..., Tensor], *inputs: Tensor) -> Tensor:
+    """fn(*inputs) for a function that works within each slice x[i] (softmax or GLU along a
+    dimension other than 0), blocked by slices of dim 0 on large CPU tensors."""
+    first = inputs[0]
+    large = (first.device.type == "cpu" and first.dim() >= 2
+             and first.numel() >= MIN_BLOCKED_ELEMENTS
+             and all(t.is_contiguous() and t.shape[0] == first.shape[0] for t in inputs))
+    if not large:
+        return fn(*inputs)
+    rows = first.shape[0]
+    step = max(1, BLOCK_ELEMENTS // (first.numel() // rows))
+    head = fn(*(t[:step] for t in inputs))  # its shape gives the output's
+    out = torch.empty((rows, *head.shape[1:]), dtype=head.dtype, device=head.device)
+    out[:step].copy_(head)
+
+    def body(start: int, stop: int) -> None:
+        out[step + start:step + stop].copy_(fn(*(t[step + start:step + stop] for t in inputs)))
+
+    _run_blocks(rows - step, step, body)
+    return out
 
 
 def evaluate(fn: Callable[..., Tensor], *inputs: Tensor, dtype: torch.dtype | None = None
