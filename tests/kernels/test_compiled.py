@@ -15,6 +15,7 @@ from actlab.kernels import apply, compiled, force_implementation
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit, inside Inductor
 @pytest.mark.skipif(compiled.compile_problem("cpu") is not None,
                     reason="torch.compile has no C++ compiler here")
 def test_compiled_kernels_equal_the_spec_and_stay_lean():

@@ -162,3 +162,22 @@ def test_vector_and_gated_functions_blocked_by_rows_equal_autograd_of_the_spec(s
     y, grad = _value_and_grad(spec, bound, x, w, "analytic")
     torch.testing.assert_close(y, ref_y.detach(), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_blocked_evaluation_keeps_the_callers_thread_count_and_survives_fork(tiny_blocks,
+                                                                          monkeypatch):
+    import actlab
+
+    spec = actlab.spec("mish")
+    before = torch.get_num_threads()
+    x = torch.randn(1000, generator=torch.Generator().manual_seed(8))
+    expected = torch.nn.functional.mish(x)
+    torch.testing.assert_close(apply(spec, x, spec.bind(), implementation="fused"), expected)
+    assert torch.get_num_threads() == before
+    if before > 1:
+        pool = blocked._POOL.executor(before)
+        # In a forked child the inherited executor has no threads: a new one is made.
+        monkeypatch.setattr(blocked.os, "getpid", lambda: -1)
+        assert blocked._POOL.executor(before) is not pool
+        torch.testing.assert_close(apply(spec, x, spec.bind(), implementation="fused"),
+                                   expected)

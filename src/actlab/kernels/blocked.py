@@ -10,6 +10,7 @@ elements to scalar code moves, which can change a result in its last bit.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -49,21 +50,25 @@ class _BlockPool:
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._size = 0
+        self._pid = 0
         self._lock = threading.Lock()
 
     def executor(self, size: int) -> ThreadPoolExecutor:
         with self._lock:
-            if self._pool is None or self._size != size:
-                if self._pool is not None:
+            # A forked child inherits the executor but not its threads: start anew.
+            if self._pool is None or self._size != size or self._pid != os.getpid():
+                if self._pool is not None and self._pid == os.getpid():
                     self._pool.shutdown(wait=False)
+                caller_threads = torch.get_num_threads()
                 self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="actlab",
                                                 initializer=_single_threaded)
                 self._size = size
-                # Start every worker now; torch.set_num_threads(1) in a worker also sets
-                # the default for threads created later, so restore it here after.
+                self._pid = os.getpid()
+                # Start every worker now. torch.set_num_threads(1) in a worker also sets the
+                # default for threads created later, so the caller's count is set again.
                 for f in [self._pool.submit(time.sleep, 0.01) for _ in range(size)]:
                     f.result()
-                torch.set_num_threads(size)
+                torch.set_num_threads(caller_threads)
             return self._pool
 
 
@@ -86,13 +91,14 @@ def _run_blocks(n: int, step: int, body: Callable[[int, int], None]) -> None:
             for start in share:
                 body(start, min(start + step, n))
 
-    threads = min(torch.get_num_threads(), len(starts))
-    if threads <= 1:
+    threads = torch.get_num_threads()
+    if threads <= 1 or len(starts) <= 1:
         run(starts)
         return
     size = -(-len(starts) // threads)
     shares = [starts[i:i + size] for i in range(0, len(starts), size)]
-    futures = [_POOL.executor(threads).submit(run, share) for share in shares]
+    pool = _POOL.executor(threads)
+    futures = [pool.submit(run, share) for share in shares]
     for future in futures:
         future.result()
 
