@@ -4,6 +4,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$(bash "$root/scripts/bootstrap.sh" all | tail -n 1)"
 if [ "$#" -eq 0 ]; then
-  set -- list
+  set -- compare
 fi
 exec "$venv/bin/actlab" "$@"
