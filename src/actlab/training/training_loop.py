@@ -10,7 +10,9 @@ unless the config asks to go on (as Keras's `fit` does, for seed 000's faithful 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -54,6 +56,7 @@ class LoopOutcome:
     divergence: str = ""
     stopped: bool = False  # training ended at the divergence, before its budget
     last_train: tuple[float | None, float | None] = (None, None)
+    seconds: dict[str, float] = field(default_factory=dict)  # time in probes, evaluations
 
 
 @dataclass
@@ -102,6 +105,16 @@ class TrainingLoop:
         self.default_eval_every = max(1, math.ceil(
             EXAMPLES_PER_EVALUATED_EXAMPLE * eval_count / self.batch_size))
         self.probe_x = data.inputs.for_evaluation(data.train_x[:probes.probe_samples])
+        self.seconds = {"probes": 0.0, "evaluations": 0.0}
+
+    @contextmanager
+    def _timed(self, what: str) -> Iterator[None]:
+        """Adds the block's wall time to `seconds[what]` (the probes' own cost, measured)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[what] += time.perf_counter() - start
 
     # -- schedule ------------------------------------------------------------------------------
     def _eval_due(self, step: int, epoch_end: bool, last_step: int, by_epochs: bool) -> bool:
@@ -184,6 +197,7 @@ class TrainingLoop:
                 self._diverged(outcome, *bad)
                 outcome.stopped = self.stop_on_divergence
         outcome.steps = step
+        outcome.seconds = self.seconds
         outcome.epochs = step / self.steps_per_epoch
         if not outcome.stopped:
             if window.sizes:
@@ -216,7 +230,8 @@ class TrainingLoop:
         first_step = step - window.unread + 1
         window.unread = 0
         window.loss_values.extend(fresh)
-        self.recorder.step_loss(first_step, [finite_or_none(v) for v in fresh])
+        with self._timed("probes"):
+            self.recorder.step_loss(first_step, [finite_or_none(v) for v in fresh])
         for offset, value in enumerate(fresh):
             if not math.isfinite(value):
                 self.progress.status(f"diverged at step {first_step + offset}")
@@ -232,31 +247,34 @@ class TrainingLoop:
         return finite_or_none(float((losses * sizes).sum()) / count), correct / count
 
     def _evaluate(self, step: int, epoch: float, window: _Window) -> None:
-        train_loss, train_accuracy = self._train_means(window)
-        test_loss, test_accuracy = evaluate(self.model, self.eval_x, self.eval_y, self.loss,
-                                            self.data.inputs)
-        self.recorder.evaluation(EvalRecord(
-            step=step, epoch=epoch, train_loss=train_loss, train_accuracy=train_accuracy,
-            test_loss=finite_or_none(test_loss), test_accuracy=test_accuracy,
-            regularization_loss=regularization_loss(self.optimizer),
-            lr=self.optimizer.param_groups[0]["lr"]))
+        with self._timed("evaluations"):
+            train_loss, train_accuracy = self._train_means(window)
+            test_loss, test_accuracy = evaluate(self.model, self.eval_x, self.eval_y, self.loss,
+                                                self.data.inputs)
+            self.recorder.evaluation(EvalRecord(
+                step=step, epoch=epoch, train_loss=train_loss, train_accuracy=train_accuracy,
+                test_loss=finite_or_none(test_loss), test_accuracy=test_accuracy,
+                regularization_loss=regularization_loss(self.optimizer),
+                lr=self.optimizer.param_groups[0]["lr"]))
 
     def _probe_gradients(self, step: int, loss: torch.Tensor) -> None:
-        records = gradient_records(self.named_parameters, step)
-        quantiles = quantile_records(self.first_layer, step)
-        self.recorder.gradient(records, quantiles, finite_or_none(float(loss.detach())))
-        if self._due(step, self.probes.histogram_every):
-            hists = []
-            for name, p in self.named_parameters:
-                for tag, values in ((f"gradients/{name}", p.grad), (f"weights/{name}", p)):
-                    if values is not None:
-                        h = tensor_histogram(tag, values, self.probes.histogram_bins)
-                        if h is not None:
-                            hists.append(h)
-            self.recorder.histogram(step, hists)
+        with self._timed("probes"):
+            records = gradient_records(self.named_parameters, step)
+            quantiles = quantile_records(self.first_layer, step)
+            self.recorder.gradient(records, quantiles, finite_or_none(float(loss.detach())))
+            if self._due(step, self.probes.histogram_every):
+                hists = []
+                for name, p in self.named_parameters:
+                    for tag, values in ((f"gradients/{name}", p.grad), (f"weights/{name}", p)):
+                        if values is not None:
+                            h = tensor_histogram(tag, values, self.probes.histogram_bins)
+                            if h is not None:
+                                hists.append(h)
+                self.recorder.histogram(step, hists)
 
     def _probe_activations(self, step: int, histograms: bool) -> None:
-        records, hists = self.activation_probe.run(self.model, self.probe_x, step, histograms)
-        self.recorder.activation(records)
-        if hists:
-            self.recorder.histogram(step, hists)
+        with self._timed("probes"):
+            records, hists = self.activation_probe.run(self.model, self.probe_x, step, histograms)
+            self.recorder.activation(records)
+            if hists:
+                self.recorder.histogram(step, hists)

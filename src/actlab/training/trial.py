@@ -59,6 +59,7 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
     optimizer = build_optimizer(model, settings.optimizer, settings.lr,
                                 momentum=settings.momentum, weight_decay=settings.weight_decay)
     loaded = time.perf_counter()
+    loaded_cpu = time.process_time()
 
     probes = config.probes
     recorder = TrialRecorder(output_dir, tensorboard=probes.tensorboard)
@@ -74,8 +75,10 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
             recorder.predictions("before", before)
         loop = TrainingLoop(model, optimizer, loss, data, settings, probes, recorder,
                             generator, bar, stop_on_divergence=config.stop_on_divergence)
+        set_up = time.perf_counter()
         outcome = loop.run(config.epochs, config.steps)
         trained = time.perf_counter()
+        trained_cpu = time.process_time()
         if outcome.stopped:
             final = {"train_loss": None, "train_accuracy": None, "test_loss": None,
                      "test_accuracy": None}
@@ -100,6 +103,10 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
             stopped_early=outcome.stopped,
             steps=outcome.steps, epochs=outcome.epochs, wall_time_s=finished - started,
             timings={"load_s": loaded - started, "train_s": trained - loaded,
+                     "setup_s": set_up - loaded,
+                     "train_cpu_s": trained_cpu - loaded_cpu,
+                     "probes_s": outcome.seconds.get("probes", 0.0),
+                     "evaluations_s": outcome.seconds.get("evaluations", 0.0),
                      "final_eval_s": finished - trained},
             parameter_count=count_parameters(model), device=describe_device(device),
             settings=dataclasses.asdict(settings),

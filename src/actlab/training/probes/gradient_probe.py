@@ -29,12 +29,20 @@ def gradient_records(named_parameters: Sequence[tuple[str, nn.Parameter]],
         return []
     rows = []
     for _, g in present:
-        std, mean = torch.std_mean(g, correction=0)
-        rows.append(torch.stack([torch.linalg.vector_norm(g), mean, std,
-                                 torch.linalg.vector_norm(g, ord=math.inf)]).double())
+        # Three passes over the gradient: sum, sum of squares, min and max.
+        flat = g.detach().flatten()
+        low, high = torch.aminmax(flat)
+        rows.append(torch.stack([flat.sum(), torch.dot(flat, flat), low, high]).double())
     stats = torch.stack(rows).tolist()
-    return [GradientRecord(step, name, *(finite_or_none(v) for v in row))
-            for (name, _), row in zip(present, stats, strict=True)]
+    records = []
+    for (name, g), (total, squares, low, high) in zip(present, stats, strict=True):
+        n = g.numel()
+        mean = total / n
+        variance = max(squares / n - mean * mean, 0.0)  # population variance, E g² - (E g)²
+        records.append(GradientRecord(step, name, finite_or_none(math.sqrt(squares)),
+                                      finite_or_none(mean), finite_or_none(math.sqrt(variance)),
+                                      finite_or_none(max(-low, high))))
+    return records
 
 
 def first_layer_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -27,10 +28,10 @@ def tensor_histogram(tag: str, values: torch.Tensor, bins: int) -> TensorHistogr
     flat = values.detach().flatten().float()
     if flat.numel() == 0:
         return None
-    summary = torch.stack([flat.min(), flat.max(), flat.sum(), flat.pow(2).sum(),
-                           torch.isfinite(flat).all().float()]).tolist()
-    low, high, total, squares, finite = summary
-    if not finite:
+    low_t, high_t = torch.aminmax(flat)
+    summary = torch.stack([low_t, high_t, flat.sum(), torch.dot(flat, flat)]).tolist()
+    low, high, total, squares = summary
+    if not (math.isfinite(low) and math.isfinite(high)):  # min and max propagate nan
         return None
     if low == high:  # one value: a unit-wide bin around it, as numpy.histogram does
         low, high = low - 0.5, high + 0.5

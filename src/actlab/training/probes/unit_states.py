@@ -111,11 +111,13 @@ def unit_statistics(rule: SiteRule, module: nn.Module, pre: torch.Tensor,
         return torch.stack([dead, nan, nan])
     slope = rule.derivative(module, pre).abs()
     other = tuple(d for d in range(slope.dim()) if d != unit_dim) if slope.dim() > 1 else (0,)
-    if rule.info.dead_region:
-        dead = (slope == 0).all(dim=other).double().mean()
-    else:
-        dead = torch.zeros((), dtype=torch.float64, device=pre.device)
+    # slope >= 0, so a unit is inactive everywhere (or saturated everywhere) exactly when
+    # its largest slope is 0 (or below the threshold): one reduction serves both.
+    unit_max = slope.amax(dim=other)
+    zero = torch.zeros((), dtype=torch.float64, device=pre.device)
+    dead = (unit_max == 0).double().mean() if rule.info.dead_region else zero
     threshold = rule.saturation_threshold
-    saturated = (slope < threshold) if threshold else torch.ones_like(slope, dtype=torch.bool)
-    return torch.stack([dead, saturated.double().mean(),
-                        saturated.all(dim=other).double().mean()])
+    if not threshold:  # f' = 0 everywhere (binary step): everything is saturated
+        return torch.stack([dead, zero + 1, zero + 1])
+    return torch.stack([dead, (slope < threshold).double().mean(),
+                        (unit_max < threshold).double().mean()])
