@@ -5,7 +5,7 @@ inline SVG, CSS inline: no external URL, no script) and ``out/grid.png``. Each
 function gets a card with its formula, a small plot of f and f′ (input and output bars
 for vector and gated functions), its parameters, properties and framework spellings,
 grouped by family. The catalog is sampled in this process; the drawing (the slow
-part) runs in worker processes where fork is available.
+part) runs in worker processes started by a fork server, where one is available.
 """
 
 from __future__ import annotations
@@ -180,10 +180,12 @@ def _draw_card(task: tuple[SmallPlotData | None, str]) -> tuple[str, bytes | Non
 
 
 def _pool(workers: int) -> ProcessPoolExecutor | None:
-    # Fork shares the loaded catalog; the workers only draw, never call into torch.
+    # The workers only draw (their tasks are plain data). They come from a fork server,
+    # not from this process: forking a process whose torch, OpenMP or JAX threads are
+    # running can deadlock the child.
     if workers <= 1 or not sys.platform.startswith("linux"):
         return None
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _draw_all(tasks: list[tuple[SmallPlotData | None, str]], grid_data: list[SmallPlotData],
