@@ -136,12 +136,19 @@ def test_reused_mode_sets_glibc_to_keep_freed_memory():
         allocator_env("huge")
 
 
-def test_runner_measures_each_mode_in_its_own_process(tmp_path):
-    settings = SuiteSettings(**TINY, only=("leaky_relu",))
-    results = run_benchmarks(settings, output_dir=tmp_path, name="t")
+def test_runner_measures_each_mode_in_fresh_processes(tmp_path, monkeypatch):
+    from actlab.kernels.benchmark import runner
+
+    monkeypatch.setattr(runner, "CASES_PER_PROCESS", 1)  # one interpreter per case
+    settings = SuiteSettings(**TINY, only=("leaky_relu", "relu6"))
+    lines: list[str] = []
+    results = run_benchmarks(settings, output_dir=tmp_path, name="t", progress=lines.append)
     assert set(results["modes"]) == {"fresh", "reused"}
+    assert "reused [2/2] relu6" in lines and "fresh [1/2] leaky_relu" in lines
     stored = json.loads((tmp_path / "t.json").read_text())
-    assert stored["modes"]["reused"]["cases"][0]["label"] == "leaky_relu"
+    assert [c["label"] for c in stored["modes"]["reused"]["cases"]] == ["leaky_relu", "relu6"]
+    for mode in ("fresh", "reused"):  # each subprocess ran with its mode's environment
+        assert stored["modes"][mode]["allocator_seen_by_subprocess"] == mode
     assert stored["machine"]["torch_version"]
     text = (tmp_path / "t.md").read_text()
     assert "## Allocator: fresh" in text and "## Allocator: reused" in text

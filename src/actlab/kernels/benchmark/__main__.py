@@ -16,13 +16,18 @@ import torch
 
 
 def _measure(args: argparse.Namespace) -> None:
+    from actlab.kernels.benchmark.cases import catalog_cases
     from actlab.kernels.benchmark.suite import SuiteSettings, run_suite
 
     raw = json.loads(args.settings)
     raw["only"] = tuple(raw.get("only") or ())
     settings = SuiteSettings(**raw)
-    results = run_suite(settings, progress=lambda line: print(line, file=sys.stderr,
-                                                               flush=True))
+    cases = catalog_cases(settings.numel, settings.only or None)
+    if args.labels:
+        wanted = json.loads(args.labels)
+        cases = [c for c in cases if c.label in wanted]
+    results = run_suite(settings, cases, progress=lambda line: print(line, file=sys.stderr,
+                                                                      flush=True))
     Path(args.out).write_text(json.dumps(results))
 
 
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     measure = sub.add_parser("measure")
     measure.add_argument("--settings", required=True)
+    measure.add_argument("--labels", help="JSON list: only the cases with these labels")
     measure.add_argument("--out", required=True)
     cost = sub.add_parser("compile-cost")
     cost.add_argument("--activation", default="mish")

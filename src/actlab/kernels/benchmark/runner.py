@@ -19,6 +19,7 @@ from typing import Any
 
 from actlab.errors import ActlabError
 from actlab.kernels.benchmark import goals
+from actlab.kernels.benchmark.cases import catalog_cases
 from actlab.kernels.benchmark.machine import ALLOCATOR_MODES, REUSED_ALLOCATOR_ENV
 from actlab.kernels.benchmark.suite import FULL_NUMEL, SuiteSettings
 from actlab.kernels.benchmark.tables import markdown
@@ -54,14 +55,43 @@ def _subprocess(args: list[str], env: dict[str, str], progress: Callable[[str], 
         raise BenchmarkError("benchmark subprocess failed: " + " | ".join(tail[-5:]))
 
 
+#: Cases per interpreter. With reused buffers glibc never returns memory, and the holes
+#: that one case's allocation pattern leaves add up: 50 cases of 2^24 floats in one process
+#: grew past 20 GiB. A new interpreter every few cases starts from a clean heap.
+CASES_PER_PROCESS = 8
+
+
 def measure_mode(settings: SuiteSettings, mode: str, progress: Callable[[str], None]
                  ) -> dict[str, Any]:
-    """The suite's results under one allocator mode, from a fresh interpreter."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
-        _subprocess(["measure", "--settings", json.dumps(asdict(settings)), "--out", str(out)],
-                    allocator_env(mode), lambda line: progress(f"{mode} {line}"))
-        return json.loads(out.read_text())
+    """The suite's results under one allocator mode, from fresh interpreters."""
+    labels = [c.label for c in catalog_cases(settings.numel, settings.only or None)]
+    batches = [labels[i:i + CASES_PER_PROCESS]
+               for i in range(0, len(labels), CASES_PER_PROCESS)]
+    merged: dict[str, Any] | None = None
+    done = 0
+    for batch in batches:
+        def report(line: str, done: int = done) -> None:
+            # "[i/n] label" from the batch, renumbered over the whole mode.
+            if line.startswith("[") and "]" in line:
+                i = int(line[1:line.index("/")])
+                line = f"[{done + i}/{len(labels)}]{line[line.index(']') + 1:]}"
+            progress(f"{mode} {line}")
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result.json"
+            _subprocess(["measure", "--settings", json.dumps(asdict(settings)),
+                         "--labels", json.dumps(batch), "--out", str(out)],
+                        allocator_env(mode), report)
+            part = json.loads(out.read_text())
+        done += len(batch)
+        if merged is None:
+            merged = part
+        else:
+            merged["cases"] += part["cases"]
+            merged["seconds"] += part["seconds"]
+            merged["machine"]["load_average_at_end"] = part["machine"]["load_average_at_end"]
+    assert merged is not None
+    return merged
 
 
 def measure_compile_cost(activation: str, device: str, progress: Callable[[str], None]
@@ -104,6 +134,7 @@ def run_benchmarks(settings: SuiteSettings, *, modes: Sequence[str] = ALLOCATOR_
     }
     for mode, data in per_mode.items():
         results["modes"][mode] = {
+            "allocator_seen_by_subprocess": data["allocator"],
             "seconds": data["seconds"],
             "load_average": data["machine"].get("load_average_at_start", []),
             "load_average_at_end": data["machine"].get("load_average_at_end", []),
