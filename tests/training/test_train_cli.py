@@ -40,6 +40,7 @@ def test_train_prints_a_summary_and_writes_logs(tmp_path):
     assert saved.config["model_options"] == {"widths": [32]}
     assert saved.final["test_accuracy"] > 0.5
     assert any((out / "tensorboard").iterdir())
+    assert (out / "curves.png").is_file() and (out / "first_layer_gradients.png").is_file()
     again = run("train", "--dataset", "digits", "--model", "mlp", "--activation", "elu",
                 "--steps", "2", "--output", str(out), "--no-progress", "--no-probes")
     assert again.exit_code == 0 and (tmp_path / "run-2" / "result.json").is_file()

@@ -173,7 +173,17 @@ def train_command(dataset: str, model: str, activation: str, params: tuple[str, 
         device=device, probes=probes).validate()
     out_dir = _unused_dir(output or Path("runs") / config.name)
     result = run_trial(config, output_dir=out_dir, data_dir=data_dir, progress=progress)
+    _save_figures(result, out_dir)
     _print_summary(result, out_dir)
+
+
+def _save_figures(result: TrialResult, out_dir: Path) -> None:
+    from actlab.report.training_plots import plot_first_layer_gradients, plot_training_curves
+
+    if result.history or result.step_losses:
+        plot_training_curves(result, out_dir / "curves.png")
+    if result.first_layer_gradients:
+        plot_first_layer_gradients(result, out_dir / "first_layer_gradients.png")
 
 
 def _fmt(value: float | None, spec: str = ".4f") -> str:
@@ -206,7 +216,8 @@ def _print_summary(result: TrialResult, out_dir: Path) -> None:
     tensorboard = out_dir / "tensorboard"
     if tensorboard.exists():
         click.echo(f"TensorBoard: tensorboard --logdir {tensorboard}")
-    click.echo(f"metrics: {out_dir / 'metrics.jsonl'}; result: {out_dir / 'result.json'}")
+    click.echo(f"metrics: {out_dir / 'metrics.jsonl'}; result: {out_dir / 'result.json'}; "
+               f"figures: {out_dir}/*.png")
 
 
 def register(group: click.Group) -> None:

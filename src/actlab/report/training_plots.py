@@ -45,13 +45,18 @@ def plot_training_curves(result: TrialResult, path: str | os.PathLike | None = N
     figure = new_figure(9.0, 3.4)
     loss_ax, accuracy_ax = _curve_axes(figure)
     x, unit = _x_axis(result)
+    if unit == "step" and result.step_losses:
+        # Seed 003's loss curves are per batch: the loss of every step, drawn thin.
+        loss_ax.plot(range(1, len(result.step_losses) + 1), _values(result.step_losses),
+                     color=line_style(0).color, alpha=0.3, linewidth=0.7, label="batch")
     splits = ("train", "test") if test else ("train",)
     for index, split in enumerate(splits):
         style = line_style(index)
+        marker = style.marker if len(x) <= 30 else None  # a few points would not show
         loss_ax.plot(x, _values(result.series(f"{split}_loss")), color=style.color,
-                     linestyle=style.linestyle, label=split)
+                     linestyle=style.linestyle, marker=marker, label=split)
         accuracy_ax.plot(x, _values(result.series(f"{split}_accuracy")), color=style.color,
-                         linestyle=style.linestyle, label=split)
+                         linestyle=style.linestyle, marker=marker, label=split)
     for ax in (loss_ax, accuracy_ax):
         ax.set_xlabel(unit)
         ax.legend(fontsize=8)
