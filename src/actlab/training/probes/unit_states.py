@@ -61,7 +61,9 @@ def site_rule(site: str, module: nn.Module) -> SiteRule:
                                        f"{spec.name} is a {spec.kind} function without an "
                                        f"elementwise derivative: dead units are reported as 0 "
                                        f"and saturation is not defined"), None)
-    values = spec.math_values(module.params)
+    # The classification uses scalar parameters: a learnable one by its (mean) value.
+    values = {name: float(v.detach().double().mean()) if isinstance(v, torch.Tensor) else v
+              for name, v in spec.math_values(module.params).items()}
     derivative = spec.derivative
 
     def grid_slope(x: torch.Tensor) -> torch.Tensor:
@@ -71,9 +73,9 @@ def site_rule(site: str, module: nn.Module) -> SiteRule:
     kinks = torch.tensor([k + d for k in spec.kink_points(module.params)
                           if abs(k) <= GRID_HALF_WIDTH for d in (-1e-9, 0.0, 1e-9)],
                          dtype=torch.float64)
-    grid_slopes = grid_slope(grid).nan_to_num(nan=0.0)
-    dead_region = bool(((grid_slopes[1:] == 0) & (grid_slopes[:-1] == 0)).any())
-    scale = float(grid_slopes.max())
+    raw = grid_slope(grid)
+    dead_region = bool(((raw[1:] == 0) & (raw[:-1] == 0)).any())  # nan is never 0
+    scale = float(raw.nan_to_num(nan=0.0).max())
     if len(kinks):
         scale = max(scale, float(grid_slope(kinks).nan_to_num(nan=0.0).max()))
     wide = float(grid_slope(grid * 2).nan_to_num(nan=0.0).max())
