@@ -11,7 +11,9 @@ from typing import Any
 import click
 import numpy as np
 
+from actlab.data.registry import dataset_names
 from actlab.errors import ParameterError
+from actlab.models.registry import model_names
 from actlab.training.config import DEVICES, OPTIMIZERS, ProbeConfig, TrialConfig
 from actlab.training.result import PredictionSnapshot, TrialResult
 
@@ -117,9 +119,8 @@ def toy_command(seed: int, epochs: int, output: Path, activations: tuple[str, ..
 
 # -- actlab train -----------------------------------------------------------------------------
 @click.command("train")
-@click.option("--dataset", required=True, help="toy, mnist1d, digits, mnist, fashion_mnist, "
-                                               "cifar10.")
-@click.option("--model", required=True, help="shallow, mnist_cnn, cifar10_cnn or mlp.")
+@click.option("--dataset", required=True, help=", ".join(dataset_names()) + ".")
+@click.option("--model", required=True, help=", ".join(model_names()) + ".")
 @click.option("--activation", required=True,
               help="A catalog name or spelling (keras:leaky_relu, elu(0.5)) or a formula.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
