@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED_DATA = (Path(__file__).parents[2] / ".." / "shared" / "data").resolve()
+from support.paths import SHARED_DATA
 
 # The MD5s that torchvision publishes (also listed in shared/data/README.md).
 PUBLISHED_MD5 = {

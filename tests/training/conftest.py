@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("KERAS_BACKEND", "torch")
-
-SHARED_DATA = (Path(__file__).parents[2] / ".." / "shared" / "data").resolve()
-
-
-@pytest.fixture(scope="session")
-def shared_data_dir() -> Path:
-    """The verified MNIST and Fashion-MNIST files shared by the team."""
-    if not (SHARED_DATA / "mnist" / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the shared MNIST files are not at {SHARED_DATA}")
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
