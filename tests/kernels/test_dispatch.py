@@ -49,8 +49,11 @@ def test_training_large_tensors_uses_the_lean_mask_small_ones_the_native_op():
 
 
 def test_kernels_faster_than_native_serve_inference_on_large_cpu_tensors():
-    assert _choice("mish", MIN_BLOCKED_ELEMENTS, grad=False) == "fused"
-    assert _choice("mish", MIN_BLOCKED_ELEMENTS // 2, grad=False) == "native"
+    # PyTorch's softsign is a Python composite; its mish and softplus kernels held their
+    # own against eager formulas in benchmarks/.
+    assert _choice("softsign", MIN_BLOCKED_ELEMENTS, grad=False) == "fused"
+    assert _choice("softsign", MIN_BLOCKED_ELEMENTS // 2, grad=False) == "native"
+    assert _choice("mish", MIN_BLOCKED_ELEMENTS, grad=False) == "native"
     assert _choice("torch:softplus", MIN_BLOCKED_ELEMENTS, grad=False) == "native"
 
 

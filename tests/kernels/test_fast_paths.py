@@ -176,6 +176,11 @@ def test_blocked_evaluation_keeps_the_callers_thread_count_and_survives_fork(tin
     assert torch.get_num_threads() == before
     if before > 1:
         pool = blocked._POOL.executor(before)
+        # Workers run their blocks single-threaded (no nested OpenMP teams), even after
+        # their first op, which is when ATen sets a thread's count from the default.
+        counts = [pool.submit(lambda: (torch.zeros(4) + 1, torch.get_num_threads())[1])
+                  for _ in range(4 * before)]
+        assert {f.result() for f in counts} == {1}
         # In a forked child the inherited executor has no threads: a new one is made.
         monkeypatch.setattr(blocked.os, "getpid", lambda: -1)
         assert blocked._POOL.executor(before) is not pool

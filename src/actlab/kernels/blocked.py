@@ -73,6 +73,9 @@ class _BlockPool:
 
 
 def _single_threaded() -> None:
+    # ATen sets each thread's OpenMP count from the process default on the thread's first
+    # op; that must happen before, or it would undo this thread's setting of 1.
+    torch.get_num_threads()
     torch.set_num_threads(1)
 
 

@@ -8,7 +8,10 @@
   formulas with fewer and cheaper ops than PyTorch's CPU kernels: one exp and a
   division for mish instead of exp, log1p and tanh; the sigmoid instead of tanh (whose
   vectorised CPU implementation is several times slower); and no `torch.where`, which
-  is not vectorised on CPU (a 0/1 factor multiplies instead).
+  is not vectorised on CPU (a 0/1 factor multiplies instead). Run eagerly, op by op,
+  only softsign (a Python composite in PyTorch) beat the native op reliably in
+  `benchmarks/`; compiled, each formula becomes one loop and beats it (see
+  `compiled.py`).
 
 Every formula is the spec's function exactly (same value, same derivative, including
 the limits at ±inf and the conventions at kinks); only the arithmetic differs.
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from actlab.catalog.spec import ActivationSpec
 from actlab.kernels.fused import FusedKernel, KernelBuilder
@@ -94,16 +98,12 @@ def _exponential(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
                        blocked=False, compile_on=frozenset())
 
 
-def _log_sigmoid_value(x: Tensor) -> Tensor:
-    """log σ(x) = min(x, 0) − log1p(e^{−|x|}), the formula of PyTorch's CPU kernel."""
-    return torch.clamp(x, max=0) - torch.log1p(torch.exp(-x.abs()))
-
-
 def _log_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-    # f′ = σ(−x) = 1 − e^y = −expm1(y): exact where y → 0⁻ (x → ∞) and where y → −∞.
-    return FusedKernel(key=_key(spec, p, "output"), saves="output", value=_log_sigmoid_value,
-                       from_output=lambda g, y: g * -torch.expm1(y), upcast=True,
-                       faster_on=frozenset({"cpu"}))
+    # PyTorch's forward (its CPU kernel was as fast as any formula here), without the
+    # input and buffer it keeps: f′ = σ(−x) = 1 − e^y = −expm1(y) from the output, exact
+    # where y → 0⁻ (x → ∞) and where y → −∞.
+    return FusedKernel(key=_key(spec, p, "output"), saves="output", value=F.logsigmoid,
+                       from_output=lambda g, y: g * -torch.expm1(y), upcast=True)
 
 
 def _softplus_of(z: Tensor) -> Tensor:
@@ -161,8 +161,7 @@ def _mish_from_input(g: Tensor, x: Tensor) -> Tensor:
 
 def _mish(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=_mish_value,
-                       from_input=_mish_from_input, upcast=True, preferred_for_training=False,
-                       faster_on=frozenset({"cpu"}))
+                       from_input=_mish_from_input, upcast=True, preferred_for_training=False)
 
 
 # --- gelu, tanh approximation ---------------------------------------------------------------
@@ -189,7 +188,7 @@ def _gelu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
         return None
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=_gelu_tanh_value,
                        from_input=_gelu_tanh_from_input, upcast=True,
-                       preferred_for_training=False, faster_on=frozenset({"cpu"}))
+                       preferred_for_training=False)
 
 
 # --- softsign -------------------------------------------------------------------------------
