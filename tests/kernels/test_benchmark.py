@@ -56,7 +56,8 @@ def test_suite_measures_every_implementation_in_both_passes(suite_result):
     by_label = {c["label"]: c for c in suite_result["cases"]}
     assert set(by_label) == {"relu", "mish", "softmax", "swiglu"}
     assert set(by_label["relu"]["implementations"]) == {"native", "reference", "analytic",
-                                                         "fused", "auto"}
+                                                         "fused", "memory", "auto"}
+    assert "memory" not in by_label["mish"]["implementations"]  # no mask: nothing to trade
     assert set(by_label["swiglu"]["implementations"]) == {"reference", "analytic", "auto"}
     for case in suite_result["cases"]:
         assert not case["errors"]
@@ -66,10 +67,13 @@ def test_suite_measures_every_implementation_in_both_passes(suite_result):
                 assert t["median"] > 0 and t["runs"] == TINY["repeats"], (case["label"], impl)
                 assert t["gbps"] > 0 and t["fraction_of_copy"] > 0
     assert by_label["relu"]["piecewise_linear"] and not by_label["mish"]["piecewise_linear"]
+    # Speed by default (PyTorch's relu), the 1-byte mask when memory is preferred.
     assert by_label["relu"]["auto_choice"] == {"forward": "native",
-                                               "forward_backward": "fused"}
+                                               "forward_backward": "native",
+                                               "forward_backward_memory": "fused"}
     relu = by_label["relu"]["implementations"]
-    assert relu["auto"]["saved_bytes_per_element"] == 1
+    assert relu["memory"]["saved_bytes_per_element"] == 1
+    assert relu["auto"]["saved_bytes_per_element"] == 4
     assert relu["native"]["saved_bytes_per_element"] == 4
     assert by_label["mish"]["implementations"]["reference"]["saved_bytes_per_element"] > 4
 
@@ -117,8 +121,15 @@ def test_goal_checks_on_constructed_results():
     assert rows[("slow", "forward_backward")] == "within noise"  # 1.01 vs 1.00, 2 % noise
     zoo = {r["pass"]: r["status"] for r in result["rows"]["faster_than_reference"]}
     assert zoo == {"forward": "met", "forward_backward": "met"}
-    memory = {r["case"]: r["status"] for r in result["rows"]["saved_memory"]}
-    assert memory["mask"] == "missed" and memory["fast"] == "met"
+    memory = {(r["case"], r["impl"], r["limit"]): r["status"]
+              for r in result["rows"]["saved_memory"]}
+    assert memory[("mask", "auto", 1.0)] == "missed"  # piecewise linear: 1 byte at most
+    assert memory[("mask", "auto", 4)] == "met"  # and one tensor at most for everything
+    assert memory[("fast", "auto", 4)] == "met" and ("fast", "auto", 1.0) not in memory
+    masked = _case("masked", {"native": (1.0, 1.0), "memory": (1.0, 1.2), "auto": (1.0, 1.0)},
+                   piecewise=True, saved={"memory": 1.0, "auto": 4.0})
+    rows = goal_checks.evaluate([masked], "cpu")["rows"]["saved_memory"]
+    assert {(r["impl"], r["status"]) for r in rows} == {("auto", "met"), ("memory", "met")}
     (slow_native,) = result["rows"]["beats_slow_native"]
     assert slow_native["case"] == "laggard" and slow_native["best"] == "fused"
     assert slow_native["status"] == "met"  # 3.0 / 1.5 = 2×

@@ -15,9 +15,16 @@ from actlab.kernels import (
     compiled,
     enable_compile,
     force_implementation,
+    prefer,
+    preference,
+    set_preference,
 )
 from actlab.kernels.blocked import MIN_BLOCKED_ELEMENTS
-from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS, current_implementation
+from actlab.kernels.dispatch import (
+    LEAN_MIN_ELEMENTS,
+    PREFERENCE_ENV_VAR,
+    current_implementation,
+)
 
 
 def _choice(name: str, n: int, grad: bool, **kw) -> str:
@@ -40,12 +47,42 @@ def test_without_a_tensor_choose_answers_for_a_small_input_without_gradient():
     assert choose(spec, spec.bind()) == "analytic"
 
 
-def test_training_large_tensors_uses_the_lean_mask_small_ones_the_native_op():
-    assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "fused"
-    assert _choice("leaky_relu", LEAN_MIN_ELEMENTS - 1, grad=True) == "native"
-    assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=False) == "native"
-    with torch.no_grad():
-        assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "native"
+def test_piecewise_linear_functions_train_natively_unless_memory_is_preferred():
+    # Speed first: the mask's extra pass made training slower than PyTorch's own op.
+    assert preference() == "speed"
+    assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "native"
+    assert _choice("relu", 1 << 20, grad=True) == "native"
+    with prefer("memory"):
+        assert preference() == "memory"
+        assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "fused"
+        assert _choice("leaky_relu", LEAN_MIN_ELEMENTS - 1, grad=True) == "native"
+        assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=False) == "native"
+        with torch.no_grad():
+            assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "native"
+        with prefer("speed"):
+            assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True) == "native"
+    assert preference() == "speed"
+    # Output-saving kernels (ELU family) are no slower than native: used either way.
+    assert _choice("elu", LEAN_MIN_ELEMENTS, grad=True) == "fused"
+
+
+def test_the_preference_comes_from_the_environment_or_the_process_setting(monkeypatch):
+    monkeypatch.setenv(PREFERENCE_ENV_VAR, "memory")
+    assert _choice("hardtanh", LEAN_MIN_ELEMENTS, grad=True) == "fused"
+    monkeypatch.setenv(PREFERENCE_ENV_VAR, "lean")
+    with pytest.raises(ActlabError, match="ACTLAB_KERNELS='lean'"):
+        preference()
+    monkeypatch.delenv(PREFERENCE_ENV_VAR)
+    set_preference("memory")
+    try:
+        assert _choice("relu6", LEAN_MIN_ELEMENTS, grad=True) == "fused"
+    finally:
+        set_preference(None)
+    assert _choice("relu6", LEAN_MIN_ELEMENTS, grad=True) == "native"
+    with pytest.raises(ActlabError, match="unknown kernel preference 'small'"):
+        set_preference("small")
+    with pytest.raises(ActlabError, match="unknown kernel preference"), prefer("fast"):
+        pass
 
 
 def test_kernels_faster_than_native_serve_inference_on_large_cpu_tensors():
@@ -80,7 +117,8 @@ def test_compile_is_never_chosen_unless_enabled():
             assert _choice("mish", 1 << 22, grad=True) == "compiled"
             assert _choice("mish", 1 << 10, grad=True) != "compiled"  # too small to pay
             # Inductor's CPU code for uint8 masks is slow: masks stay eager on a CPU.
-            assert _choice("relu", 1 << 22, grad=True) == "fused"
+            with prefer("memory"):
+                assert _choice("relu", 1 << 22, grad=True) == "fused"
     finally:
         enable_compile(False)
     assert not compile_enabled()

@@ -12,7 +12,7 @@ from kernel_inputs import elementwise_settings
 
 import actlab
 from actlab.catalog import registry
-from actlab.kernels import apply, force_implementation
+from actlab.kernels import apply, force_implementation, prefer
 from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 
 N = 2 * LEAN_MIN_ELEMENTS  # large enough for auto's lean kernels
@@ -47,9 +47,13 @@ def _input(shape=(N,), dtype=torch.float32) -> torch.Tensor:
 @pytest.mark.parametrize(("spec", "bound"), elementwise_settings())
 def test_auto_saves_at_most_one_tensor_and_one_byte_if_piecewise_linear(spec, bound):
     x = _input().requires_grad_(True)
-    per_element = saved_bytes(lambda t: apply(spec, t, bound), x) / x.numel()
+    saved = saved_bytes(lambda t: apply(spec, t, bound), x)
+    # One input-sized tensor, plus a scalar parameter's few bytes (PReLU's weight).
+    assert saved <= x.element_size() * x.numel() + 8, f"{spec.name} saves {saved} bytes"
+    with prefer("memory"):
+        lean = saved_bytes(lambda t: apply(spec, t, bound), x) / x.numel()
     limit = 1 if piecewise_linear(spec, bound) else x.element_size()
-    assert per_element <= limit, f"{spec.name} saves {per_element} bytes per element"
+    assert lean <= limit, f"{spec.name} saves {lean} bytes per element preferring memory"
 
 
 def test_the_piecewise_linear_set_is_the_one_the_issue_names():
@@ -64,7 +68,8 @@ def test_the_piecewise_linear_set_is_the_one_the_issue_names():
 def test_masks_are_one_byte_whatever_the_dtype(dtype):
     spec = actlab.spec("leaky_relu")
     x = _input(dtype=dtype).requires_grad_(True)
-    assert saved_bytes(lambda t: apply(spec, t, spec.bind()), x) == x.numel()
+    with prefer("memory"):
+        assert saved_bytes(lambda t: apply(spec, t, spec.bind()), x) == x.numel()
 
 
 @pytest.mark.parametrize(("name", "native_bytes"), [("leaky_relu", 4), ("hardtanh", 4),
@@ -76,7 +81,8 @@ def test_lean_kernels_keep_less_than_pytorch(name, native_bytes):
     x = _input().requires_grad_(True)
     native = saved_bytes(lambda t: spec.native(t, **spec.math_values(bound)), x)
     assert native == native_bytes * x.numel()
-    lean = saved_bytes(lambda t: apply(spec, t, bound), x)
+    with prefer("memory"):
+        lean = saved_bytes(lambda t: apply(spec, t, bound), x)
     assert lean < native
 
 

@@ -18,11 +18,19 @@ has at least `LEAN_MIN_ELEMENTS` elements, or time on large tensors of a device 
 benchmarks showed it faster) or where there is no native op; else the native op; else
 the analytic Function. `force_implementation`
 overrides the choice for tests and benchmarks.
+
+Speed or memory: the 1-byte piece masks of piecewise-linear functions (relu, leaky_relu,
+hardtanh...) cost an extra pass, and on CPU they train 1.2-2.5x slower than PyTorch's
+native ops (benchmarks/results). By default (`preference` "speed") auto therefore keeps
+the native op for them; `prefer("memory")`, `set_preference("memory")` or
+``ACTLAB_KERNELS=memory`` makes auto train with the masks (1 byte per element saved
+for backward instead of 4).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -49,6 +57,53 @@ IMPLEMENTATIONS = ("auto", "native", "fused", "compiled", "analytic", "reference
 LEAN_MIN_ELEMENTS = 1 << 15
 
 _state = threading.local()
+
+#: What auto optimises for where the two disagree (see the module's docstring).
+PREFERENCES = ("speed", "memory")
+PREFERENCE_ENV_VAR = "ACTLAB_KERNELS"
+_default_preference: str | None = None
+
+
+def _check_preference(name: str) -> str:
+    if name not in PREFERENCES:
+        raise ActlabError(f"unknown kernel preference {name!r}; choose one of "
+                          f"{', '.join(PREFERENCES)}")
+    return name
+
+
+def preference() -> str:
+    """"speed" or "memory": the innermost `prefer` block, else `set_preference`, else
+    ``$ACTLAB_KERNELS``, else "speed"."""
+    local = getattr(_state, "preference", None)
+    if local is not None:
+        return local
+    if _default_preference is not None:
+        return _default_preference
+    env = os.environ.get(PREFERENCE_ENV_VAR, "").strip().lower()
+    if not env:
+        return "speed"
+    if env not in PREFERENCES:
+        raise ActlabError(f"${PREFERENCE_ENV_VAR}={env!r} is not a kernel preference; "
+                          f"choose one of {', '.join(PREFERENCES)}")
+    return env
+
+
+def set_preference(name: str | None) -> None:
+    """Make `name` the process-wide preference (None: back to the environment's)."""
+    global _default_preference
+    _default_preference = None if name is None else _check_preference(name)
+
+
+@contextlib.contextmanager
+def prefer(name: str) -> Iterator[None]:
+    """Within the block (this thread), auto optimises for `name`: "speed" or "memory"."""
+    _check_preference(name)
+    previous = getattr(_state, "preference", None)
+    _state.preference = name
+    try:
+        yield
+    finally:
+        _state.preference = previous
 
 
 def current_implementation() -> str:
@@ -94,7 +149,9 @@ def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | Non
     if inplace:
         if plan.native_inplace and not _needs_grad(x, params):
             return "native"  # one pass; nothing to save
-        if kernel is not None and kernel.inplace:
+        mask_over_native = (kernel is not None and kernel.saves == "mask"
+                            and plan.native_inplace and preference() == "speed")
+        if kernel is not None and kernel.inplace and not mask_over_native:
             return "fused"
         return "native" if plan.native_inplace else "fused"  # "fused" without a kernel: refused
     compiled = plan.compilable
@@ -102,7 +159,8 @@ def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | Non
             and x.device.type in compiled.compile_on and compile_problem(x.device) is None):
         return "compiled"
     if kernel is not None:
-        if (kernel.preferred_for_training and x.numel() >= LEAN_MIN_ELEMENTS
+        lean_pays = kernel.saves != "mask" or preference() == "memory"
+        if (kernel.preferred_for_training and lean_pays and x.numel() >= LEAN_MIN_ELEMENTS
                 and _needs_grad(x, params)):
             return "fused"
         if not plan.has_native or kernel.faster_for(x):

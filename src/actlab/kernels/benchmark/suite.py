@@ -19,7 +19,7 @@ from actlab.kernels.benchmark.machine import allocator_mode, machine_info
 from actlab.kernels.benchmark.saved_memory import saved_bytes
 from actlab.kernels.benchmark.timing import Timing, time_interleaved
 from actlab.kernels.compiled import compile_problem
-from actlab.kernels.dispatch import _compiled_kernel, apply, choose
+from actlab.kernels.dispatch import _compiled_kernel, apply, choose, prefer
 from actlab.kernels.kernel_table import fused_kernel
 
 PASSES = ("forward", "forward_backward")
@@ -60,12 +60,27 @@ def implementations(case: BenchCase, compile: bool, device: torch.device) -> lis
         names.append("fused")
     if compile and _compiled_kernel(spec, bound) is not None and compile_problem(device) is None:
         names.append("compiled")
+    if memory_differs(case):
+        names.append("memory")
     names.append("auto")
     return names
 
 
+def memory_differs(case: BenchCase) -> bool:
+    """Whether auto trains differently under prefer("memory"): a piece mask that the
+    default ("speed") leaves for the native op."""
+    kernel = fused_kernel(case.spec, case.bound)
+    return kernel is not None and kernel.saves == "mask" and case.spec.uses_native(case.bound)
+
+
 def _call(case: BenchCase, impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """`impl` as a function; "memory" is auto under prefer("memory")."""
     spec, bound = case.spec, case.bound
+    if impl == "memory":
+        def lean(t: torch.Tensor) -> torch.Tensor:
+            with prefer("memory"):
+                return apply(spec, t, bound)
+        return lean
     return lambda t: apply(spec, t, bound, implementation=impl)
 
 
@@ -87,6 +102,9 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     xg = x.detach().requires_grad_(True)
     auto_choice = {"forward": choose(case.spec, case.bound, "auto", x),
                    "forward_backward": choose(case.spec, case.bound, "auto", xg)}
+    if "memory" in impls:
+        with prefer("memory"):
+            auto_choice["forward_backward_memory"] = choose(case.spec, case.bound, "auto", xg)
     # An implementation that auto picks for both passes is auto: timed once, reported twice.
     same_as_auto = (auto_choice["forward"] if len(set(auto_choice.values())) == 1
                     and auto_choice["forward"] in impls else None)

@@ -39,7 +39,8 @@ def mode_table(cases: list[dict]) -> list[str]:
     """One row per case: auto's times, bandwidth and ratios; saved bytes per element."""
     head = ("| activation | auto picks (fwd / f+b) | fwd ms | fwd GB/s | fwd ×copy | "
             "fwd ×native | fwd ×ref | f+b ms | f+b GB/s | f+b ×copy | f+b ×native | "
-            "f+b ×ref | f+b ×compiled | best f+b | saved B/el auto / native / ref |")
+            "f+b ×ref | f+b ×compiled | best f+b | f+b ×native with masks | "
+            "saved B/el auto / masks / native / ref |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for case in cases:
         picks = case.get("auto_choice", {})
@@ -59,8 +60,10 @@ def mode_table(cases: list[dict]) -> list[str]:
         impls = {k: v for k, v in case["implementations"].items() if "forward_backward" in v}
         best = min(impls, key=lambda k: impls[k]["forward_backward"]["median"]) if impls else "–"
         cells.append(best)
-        cells.append(f"{_saved(case, 'auto')} / {_saved(case, 'native')} / "
-                     f"{_saved(case, 'reference')}")
+        cells.append(_x(_pass(case, "native", "forward_backward"),
+                        _pass(case, "memory", "forward_backward")))
+        cells.append(f"{_saved(case, 'auto')} / {_saved(case, 'memory')} / "
+                     f"{_saved(case, 'native')} / {_saved(case, 'reference')}")
         if case.get("errors"):
             cells[0] += " (errors: " + ", ".join(case["errors"]) + ")"
         lines.append("| " + " | ".join(cells) + " |")
@@ -78,7 +81,8 @@ def goal_lines(goals: dict[str, Any]) -> list[str]:
             value = (f"×{row['ratio']:.2f} (noise {row['noise']:.0%})" if "ratio" in row
                      else f"{row['saved_bytes_per_element']:g} B/el (limit {row['limit']:g})"
                      if "saved_bytes_per_element" in row else f"{row['fraction']:.2f} of copy")
-            where = f" {row['pass']}" if "pass" in row else ""
+            where = (f" {row['pass']}" if "pass" in row else "") + (
+                f" [{row['impl']}]" if "impl" in row else "")
             best = f" [{row['best']}]" if "best" in row else ""
             lines.append(f"  - {_MARK[row['status']]} {row['case']}{where}{best}: {value}")
     if goals.get("slow_natives"):
@@ -105,8 +109,10 @@ def markdown(results: dict[str, Any]) -> str:
     out.append("Columns: *×copy* is the effective bandwidth (forward moves x and y, "
                "forward+backward also the output gradient, one saved input-sized tensor and "
                "the input gradient) over a tensor copy's, timed in the same turns; "
-               "*×native*, *×ref*, *×compiled* are how many times faster auto is; saved "
-               "B/el is what autograd keeps for backward per input element.")
+               "*×native*, *×ref*, *×compiled* are how many times faster auto is; *with "
+               "masks* is auto under `prefer(\"memory\")` (piecewise-linear functions "
+               "then train from a 1-byte mask); saved B/el is what autograd keeps for "
+               "backward per input element.")
     if results.get("compile_cost"):
         c = results["compile_cost"]
         out.append("")
