@@ -15,11 +15,14 @@ def mnist(shared_data_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def mnist1d(request: pytest.FixtureRequest):
+def mnist1d(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     from actlab.data import load_dataset
 
-    # pytest's own cache dir keeps the generated arrays between sessions.
-    cache = request.config.cache.mkdir("actlab-mnist1d")
+    # pytest's own cache dir keeps the generated arrays between sessions (a temporary
+    # folder when the cache plugin is off: -p no:cacheprovider).
+    store = getattr(request.config, "cache", None)
+    cache = (store.mkdir("actlab-mnist1d") if store is not None
+             else tmp_path_factory.mktemp("actlab-mnist1d"))
     return load_dataset("mnist1d", cache_dir=cache)
 
 
