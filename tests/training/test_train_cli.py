@@ -74,8 +74,8 @@ def test_corrupt_mnist_file_is_one_clear_line(tmp_path, shared_data_dir):
     assert "train-images-idx3-ubyte.gz" in line and "MD5" in line
 
 
-def test_model_that_cannot_take_the_dataset(tmp_path, request, mnist1d):
-    cache = request.config.cache.mkdir("actlab-mnist1d")
+def test_model_that_cannot_take_the_dataset(tmp_path, mnist1d_cache, mnist1d):
+    cache = mnist1d_cache
     result = run("train", "--dataset", "mnist1d", "--model", "mnist_cnn", "--activation",
                  "relu", "--steps", "1", "--output", str(tmp_path), "--no-progress",
                  env={"ACTLAB_CACHE_DIR": str(cache)})
