@@ -71,3 +71,15 @@ def test_errors_are_one_line_and_exit_non_zero():
         assert result.output.startswith("error: ")
         assert result.output.count("\n") == 1
     assert "did you mean 'rectifier'" in run("list", "--family", "rectifierz").output
+
+
+def test_show_says_what_a_framework_spelling_means():
+    # Keras's layer defaults to 0.3 (its function to 0.2, PyTorch to 0.01).
+    layer = run("show", "keras.layers.LeakyReLU")
+    assert layer.exit_code == 0
+    assert "keras.layers.LeakyReLU is the keras flavor with negative_slope=0.3" in layer.output
+    jax_gelu = run("show", "jax.nn.gelu")
+    assert "jax flavor with approximate='tanh'" in jax_gelu.output
+    called = run("show", "leaky_relu(0.5)")
+    assert "negative_slope=0.5" in called.output
+    assert "As written" not in run("show", "leaky_relu").output  # the canonical name

@@ -6,6 +6,7 @@ import json
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from actlab.catalog import names, registry, resolve
@@ -124,6 +125,13 @@ def show_command(name: str, as_json: bool) -> None:
     console = _console()
     console.print(f"[bold]{info['name']}[/bold]  ({info['family']}, {info['kind']})")
     console.print(info["summary"])
+    resolved = info["resolved_as"]
+    if name != info["name"] or resolved["flavor"] != info["default_flavor"]:
+        # What this spelling means: its framework's defaults, not the canonical ones.
+        values = ", ".join(f"{k}={_value(v)}" for k, v in resolved["params"].items())
+        flavor = resolved["flavor"] or info["default_flavor"] or "canonical"
+        console.print(f"As written, [bold]{escape(name)}[/bold] is the {flavor} flavor"
+                      + (f" with {escape(values)}" if values else ""))
     console.print(f"\n[bold]Formula[/bold]\n  {info['formula']}", markup=True)
     if info["parameters"]:
         table = Table(title="Parameters", title_justify="left")
