@@ -105,6 +105,17 @@ def test_in_place_picks_an_implementation_that_can():
     assert _choice("elu", LEAN_MIN_ELEMENTS, grad=True, inplace=True) == "fused"
     assert _choice("elu", 16, grad=False, inplace=True) == "native"
     assert _choice("softsign", 16, grad=False, inplace=True) == "fused"
+    # Training in place asks for memory: the mask, whatever the preference.
+    assert _choice("leaky_relu", LEAN_MIN_ELEMENTS, grad=True, inplace=True) == "fused"
+
+
+def test_in_place_training_with_a_negative_slope_works():
+    # PyTorch's leaky_relu_ refuses a negative slope in backward; the mask kernel does not.
+    module = actlab.get("leaky_relu(-0.5)", inplace=True)
+    leaf = torch.linspace(-2, 2, 9, requires_grad=True)
+    y = module(leaf * 1)
+    (grad,) = torch.autograd.grad(y.sum(), leaf)
+    torch.testing.assert_close(grad, torch.where(leaf > 0, 1.0, -0.5).detach())
 
 
 def test_compile_is_never_chosen_unless_enabled():

@@ -9,7 +9,7 @@ from kernel_inputs import F64, elementwise_settings, sample_points
 
 import actlab
 from actlab.errors import ParameterError
-from actlab.kernels import apply, blocked, force_implementation, supports_inplace
+from actlab.kernels import apply, blocked, choose, force_implementation, supports_inplace
 from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 
 INPLACE = [p for p in elementwise_settings() if supports_inplace(*p.values)]
@@ -50,9 +50,11 @@ def test_in_place_is_offered_where_the_backward_needs_no_input():
 def test_in_place_equals_out_of_place_and_overwrites_the_input(spec, bound, impl):
     x = _points(spec, bound)
     w = torch.randn(x.shape, generator=torch.Generator().manual_seed(4), dtype=F64)
-    want_y, want_grad = _out_of_place(spec, bound, x, w, impl)
     leaf = x.clone().requires_grad_(True)
     target = leaf * 1  # a non-leaf: autograd allows overwriting it
+    with force_implementation(impl):
+        chosen = choose(spec, bound, "auto", target, inplace=True)
+    want_y, want_grad = _out_of_place(spec, bound, x, w, chosen)
     before = target.data_ptr()
     with force_implementation(impl):
         y = apply(spec, target, bound, inplace=True)

@@ -149,9 +149,10 @@ def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | Non
     if inplace:
         if plan.native_inplace and not _needs_grad(x, params):
             return "native"  # one pass; nothing to save
-        mask_over_native = (kernel is not None and kernel.saves == "mask"
-                            and plan.native_inplace and preference() == "speed")
-        if kernel is not None and kernel.inplace and not mask_over_native:
+        # In place while training is a request for memory: the lean kernel (a mask or the
+        # output saved) wherever there is one; PyTorch's in-place ops refuse some
+        # parameters in backward (leaky_relu_ with a negative slope).
+        if kernel is not None and kernel.inplace:
             return "fused"
         return "native" if plan.native_inplace else "fused"  # "fused" without a kernel: refused
     compiled = plan.compilable
