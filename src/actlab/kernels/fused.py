@@ -129,7 +129,8 @@ def forward_into(kernel: FusedKernel) -> Callable[[Tensor, Tensor, Tensor | None
     return into
 
 
-_SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32,
+#: The integer dtype of each float dtype's size: bit tricks on float tensors viewed as it.
+SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32,
                   torch.float16: torch.int16, torch.bfloat16: torch.int16}
 
 
@@ -137,7 +138,7 @@ def keep_where(grad: Tensor, mask: Tensor, out: Tensor | None = None) -> Tensor:
     """grad where mask, else exactly +0 even where grad is nan or inf (as PyTorch's
     threshold_backward), as one bitwise AND with 0 or all-ones (vectorised, unlike
     torch.where and masked_fill on CPU)."""
-    itype = _SAME_SIZE_INT[grad.dtype]
+    itype = SAME_SIZE_INT[grad.dtype]
     bits = mask.view(torch.uint8).to(itype).neg_()
     if out is None:
         return torch.bitwise_and(grad.view(itype), bits).view(grad.dtype)

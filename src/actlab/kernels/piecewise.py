@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import ActivationSpec
-from actlab.kernels.fused import FusedKernel, KernelBuilder
+from actlab.kernels.fused import SAME_SIZE_INT, FusedKernel, KernelBuilder
 
 Tensor = torch.Tensor
 aten = torch.ops.aten
@@ -57,10 +57,6 @@ def _hardtanh_into(low: float, high: float) -> Callable[[Tensor, Tensor], object
     return lambda x, out: aten.hardtanh.out(x, low, high, out=out)
 
 
-_SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32,
-                  torch.float16: torch.int16, torch.bfloat16: torch.int16}
-
-
 def _u8(op: Callable[..., Tensor], x: Tensor, *args: Any) -> Tensor:
     """A comparison written straight into uint8 (a bool result takes a slower CPU loop)."""
     out = torch.empty(x.shape, dtype=torch.uint8, device=x.device)
@@ -78,7 +74,7 @@ def _positive_or_nan(x: Tensor) -> Tensor:
     The float's bit pattern read as a signed integer is > 0 exactly there (−0 and the
     negatives have the sign bit set); an integer comparison is twice as fast on CPU.
     """
-    return _u8(torch.gt, x.view(_SAME_SIZE_INT[x.dtype]), 0)
+    return _u8(torch.gt, x.view(SAME_SIZE_INT[x.dtype]), 0)
 
 
 def _between(low: float, high: float) -> Callable[[Tensor], Tensor]:
