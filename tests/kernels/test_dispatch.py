@@ -1,4 +1,4 @@
-"""How `auto` chooses, what forcing an implementation does, and compile staying opt-in."""
+"""How `auto` chooses, what forcing an implementation does, and compile modes on and off."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from actlab.kernels import (
     apply,
     choose,
     compile_enabled,
+    compile_mode,
+    compile_policy,
     compiled,
     enable_compile,
     force_implementation,
@@ -36,8 +38,8 @@ def _choice(name: str, n: int, grad: bool, **kw) -> str:
 @pytest.fixture(autouse=True)
 def compile_off(monkeypatch):
     """Each test starts with compilation off, whatever the environment says."""
-    monkeypatch.delenv(compiled.ENV_VAR, raising=False)
-    monkeypatch.setattr(compiled, "_enabled", None)
+    monkeypatch.setenv(compile_policy.ENV_VAR, "off")
+    monkeypatch.setattr(compile_policy, "_mode", None)
 
 
 def test_without_a_tensor_choose_answers_for_a_small_input_without_gradient():
@@ -118,7 +120,7 @@ def test_in_place_training_with_a_negative_slope_works():
     torch.testing.assert_close(grad, torch.where(leaf > 0, 1.0, -0.5).detach())
 
 
-def test_compile_is_never_chosen_unless_enabled():
+def test_compile_is_never_chosen_when_off_and_always_for_large_tensors_when_on():
     assert not compile_enabled()
     assert _choice("mish", 1 << 22, grad=True) != "compiled"
     enable_compile(True)
@@ -135,11 +137,17 @@ def test_compile_is_never_chosen_unless_enabled():
     assert not compile_enabled()
 
 
-def test_the_environment_variable_enables_compile(monkeypatch):
-    monkeypatch.setenv(compiled.ENV_VAR, "1")
-    assert compile_enabled()
-    monkeypatch.setenv(compiled.ENV_VAR, "0")
-    assert not compile_enabled()
+def test_the_environment_variable_sets_the_compile_mode(monkeypatch):
+    for value, mode in (("1", "on"), ("on", "on"), ("0", "off"), ("off", "off"),
+                        ("auto", "auto"), (" Auto ", "auto"), ("", "auto")):
+        monkeypatch.setenv(compile_policy.ENV_VAR, value)
+        assert compile_mode() == mode, value
+    assert not compile_enabled()  # "auto" compiles only where it has paid
+    monkeypatch.delenv(compile_policy.ENV_VAR)
+    assert compile_mode() == "auto"
+    monkeypatch.setenv(compile_policy.ENV_VAR, "sometimes")
+    with pytest.raises(ActlabError, match=r"ACTLAB_COMPILE='sometimes' is not a compile mode"):
+        compile_mode()
 
 
 def test_compile_problem_names_what_is_missing(monkeypatch):

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from actlab.locations import CACHE_DIR_ENV, cache_dir, resolve
+
+__all__ = ["CACHE_DIR_ENV", "DATA_DIR_ENV", "cache_dir", "data_dir"]
+
 DATA_DIR_ENV = "ACTLAB_DATA_DIR"
-CACHE_DIR_ENV = "ACTLAB_CACHE_DIR"
-DEFAULT_CACHE_DIR = Path("~/.cache/actlab")
-
-
-def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """The cache directory: `override`, else $ACTLAB_CACHE_DIR, else ~/.cache/actlab."""
-    return _resolve(override, CACHE_DIR_ENV, DEFAULT_CACHE_DIR)
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -20,13 +17,4 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
 
     Files live at `<data_dir>/<dataset>/<file>` (e.g. `mnist/train-images-idx3-ubyte.gz`).
     """
-    return _resolve(override, DATA_DIR_ENV, cache_dir() / "data")
-
-
-def _resolve(override: str | os.PathLike[str] | None, env_var: str, default: Path) -> Path:
-    if override is not None and str(override) != "":
-        return Path(override).expanduser()
-    from_env = os.environ.get(env_var, "")
-    if from_env:
-        return Path(from_env).expanduser()
-    return default.expanduser()
+    return resolve(override, DATA_DIR_ENV, cache_dir() / "data")

@@ -1,12 +1,11 @@
-"""Opt-in compiled kernels: torch.compile (Inductor) turns a kernel's formulas into one loop.
+"""Compiled kernels: torch.compile (Inductor) turns a kernel's formulas into one loop.
 
 On a CPU Inductor writes C++/OpenMP, on a GPU Triton: the whole forward (value and mask)
 and the whole backward each become a single pass over memory. Compiling costs seconds
 (15–30 s for the first kernel of a process, 1–2 s for each further one) and its
 artefacts land in Inductor's on-disk cache (``TORCHINDUCTOR_CACHE_DIR``, by default
-under the system's temporary directory), so it is never forced on anyone: set
-``ACTLAB_COMPILE=1`` or call ``enable_compile()`` and the ``auto`` implementation uses
-compiled kernels for tensors of at least `COMPILE_MIN_ELEMENTS` elements.
+under the system's temporary directory). When to compile is `compile_policy.py`'s
+decision; this module only builds and runs the compiled functions.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from collections.abc import Callable
 
 import torch
 
-from actlab.errors import ActlabError
 from actlab.kernels.fused import EAGER, FusedKernel, backward_pack, forward_pack
 
 Tensor = torch.Tensor
@@ -29,27 +27,6 @@ Tensor = torch.Tensor
 #: Below this many elements the call overhead of a compiled function (tens of µs of
 #: guards) outweighs what fusion saves.
 COMPILE_MIN_ELEMENTS = 1 << 18
-
-ENV_VAR = "ACTLAB_COMPILE"
-
-_enabled: bool | None = None
-
-
-class CompileUnavailableError(ActlabError, RuntimeError):
-    """torch.compile cannot run here (no C++ compiler, or no Triton for a GPU)."""
-
-
-def enable_compile(enabled: bool = True) -> None:
-    """Let the ``auto`` implementation use compiled kernels for large tensors (or stop)."""
-    global _enabled
-    _enabled = bool(enabled)
-
-
-def compile_enabled() -> bool:
-    """Whether ``auto`` may compile: `enable_compile`, else the ACTLAB_COMPILE variable."""
-    if _enabled is not None:
-        return _enabled
-    return os.environ.get(ENV_VAR, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def compile_problem(device: torch.device | str) -> str | None:

@@ -11,8 +11,10 @@ Implementations:
 - ``reference``: the spec's formula with autograd through every intermediate: what an
   activation zoo does, kept as the baseline.
 
-``auto`` chooses per call, from the tensor: a compiled kernel when compilation is on
-(`enable_compile`, ``ACTLAB_COMPILE=1``) and the tensor is large; a fused kernel where it
+``auto`` chooses per call, from the tensor: a compiled kernel where the compile policy
+(`compile_policy.py`: by default compiling once it has paid, and keeping it where it
+measured faster; ``ACTLAB_COMPILE=on`` at once, ``off`` never) has settled on it for a
+large tensor; a fused kernel where it
 beats the native op (less memory for backward when a gradient is needed and the tensor
 has at least `LEAN_MIN_ELEMENTS` elements, or time on large tensors of a device where the
 benchmarks showed it faster) or where there is no native op; else the native op; else
@@ -40,12 +42,8 @@ import torch
 from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ActlabError, ParameterError
 from actlab.kernels.analytic import apply_analytic
-from actlab.kernels.compiled import (
-    COMPILE_MIN_ELEMENTS,
-    COMPILED,
-    compile_enabled,
-    compile_problem,
-)
+from actlab.kernels.compile_policy import POLICY, compile_mode, eligible
+from actlab.kernels.compiled import COMPILED, compile_problem
 from actlab.kernels.fused import EAGER, FusedKernel, apply_fused
 from actlab.kernels.kernel_table import plan_for
 
@@ -156,8 +154,8 @@ def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | Non
             return "fused"
         return "native" if plan.native_inplace else "fused"  # "fused" without a kernel: refused
     compiled = plan.compilable
-    if (compiled is not None and x.numel() >= COMPILE_MIN_ELEMENTS and compile_enabled()
-            and x.device.type in compiled.compile_on and compile_problem(x.device) is None):
+    if eligible(compiled, x) and (compile_mode() == "on" or (
+            compile_mode() == "auto" and POLICY.settled_compiled(compiled, x))):
         return "compiled"
     if kernel is not None:
         lean_pays = kernel.saves != "mask" or preference() == "memory"
@@ -207,12 +205,22 @@ def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
           training: bool = False, inplace: bool = False,
           implementation: str = "auto") -> torch.Tensor:
     """Evaluate `spec` on `x` with bound `params` (from `spec.bind`)."""
-    values = spec.math_values(params)
     if training and spec.train_forward is not None:
-        return spec.train_forward(x, **values)
+        return spec.train_forward(x, **spec.math_values(params))
     mode = choose(spec, params, implementation, x, inplace=inplace)
     if inplace:
         return _apply_inplace(spec, x, params, mode)
+    if mode != "compiled" and implementation == "auto" and current_implementation() == "auto":
+        kernel = plan_for(spec, params).compilable
+        if compile_mode() == "auto" and eligible(kernel, x):
+            # Undecided, or settled on eager: the policy times the eager call.
+            return POLICY.run(kernel, x, lambda: _run(spec, x, params, mode))
+    return _run(spec, x, params, mode)
+
+
+def _run(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], mode: str
+         ) -> torch.Tensor:
+    values = spec.math_values(params)
     if mode == "native":
         return spec.native(x, **values)
     if mode == "fused":
