@@ -12,15 +12,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from actlab.cli import main
 from actlab.errors import ActlabError
 from actlab.kernels.benchmark import SuiteSettings, run_benchmarks, run_suite
 from actlab.kernels.benchmark import goals as goal_checks
+from actlab.kernels.benchmark.cases import catalog_cases
 from actlab.kernels.benchmark.machine import REUSED_ALLOCATOR_ENV
 from actlab.kernels.benchmark.runner import allocator_env
 from actlab.kernels.benchmark.saved_memory import saved_bytes
+from actlab.kernels.benchmark.suite import _add_settled
 from actlab.kernels.benchmark.tables import markdown
 from actlab.kernels.benchmark.timing import summarise
 from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
@@ -38,8 +41,6 @@ def test_summary_quartiles_agree_with_numpy():
 
 
 def test_saved_bytes_counts_what_pytorch_saves():
-    import torch
-
     x = torch.randn(1000, requires_grad=True)
     assert saved_bytes(torch.relu, x) == 4000  # relu keeps its output
     assert saved_bytes(lambda t: t * 2, x) == 0  # scaling by a constant keeps nothing
@@ -56,10 +57,15 @@ def test_suite_measures_every_implementation_in_both_passes(suite_result):
     by_label = {c["label"]: c for c in suite_result["cases"]}
     assert set(by_label) == {"relu", "mish", "softmax", "swiglu"}
     assert set(by_label["relu"]["implementations"]) == {"native", "reference", "analytic",
-                                                         "fused", "memory", "auto"}
+                                                         "fused", "memory", "auto", "settled"}
     assert "memory" not in by_label["mish"]["implementations"]  # no mask: nothing to trade
-    assert set(by_label["swiglu"]["implementations"]) == {"reference", "analytic", "auto"}
+    assert set(by_label["swiglu"]["implementations"]) == {"reference", "analytic", "auto",
+                                                           "settled"}
     for case in suite_result["cases"]:
+        # Nothing compiled in this run: the policy would keep auto.
+        settled = case["implementations"]["settled"]
+        assert settled["same_as"] == {"forward": "auto", "forward_backward": "auto"}
+        assert settled["forward"] == case["implementations"]["auto"]["forward"]
         assert not case["errors"]
         for impl, entry in case["implementations"].items():
             for pass_name in ("forward", "forward_backward"):
@@ -104,6 +110,25 @@ def _case(label, times, piecewise=False, saved=None, native_fraction=0.9):
             "element_size": 4}
 
 
+def test_settled_follows_the_compile_policys_rule():
+    cases = {c.label: c for c in catalog_cases(1024, ("quick_gelu", "relu"))}
+
+    def settled(label, auto, compiled):
+        impls = {"auto": {"forward": {"median": auto}, "forward_backward": {"median": auto},
+                          "saved_bytes_per_element": 4.0},
+                 "compiled": {"forward": {"median": compiled},
+                              "forward_backward": {"median": compiled},
+                              "saved_bytes_per_element": 4.0}}
+        result = {"implementations": impls}
+        _add_settled(cases[label], torch.device("cpu"), result)
+        return impls["settled"]["same_as"]["forward_backward"]
+
+    assert settled("quick_gelu", 1.0, 0.5) == "compiled"
+    assert settled("quick_gelu", 1.0, 0.97) == "auto"  # under MIN_GAIN: not worth it
+    # A CPU never compiles piecewise masks, however the forced compiled kernel timed.
+    assert settled("relu", 1.0, 0.5) == "auto"
+
+
 def test_goal_checks_on_constructed_results():
     cases = [
         _case("fast", {"native": (2.0, 4.0), "auto": (1.0, 2.0)}),
@@ -121,6 +146,12 @@ def test_goal_checks_on_constructed_results():
     assert rows[("slow", "forward_backward")] == "within noise"  # 1.01 vs 1.00, 2 % noise
     zoo = {r["pass"]: r["status"] for r in result["rows"]["faster_than_reference"]}
     assert zoo == {"forward": "met", "forward_backward": "met"}
+    assert "faster_than_reference_settled" not in result["rows"]  # no settled entries
+    settled = _case("zoo", {"reference": (3.0, 9.0), "auto": (3.0, 9.0),
+                            "settled": (1.0, 3.0)})
+    rows = goal_checks.evaluate([settled], "cpu")["rows"]
+    assert {r["status"] for r in rows["faster_than_reference"]} == {"missed"}
+    assert {r["status"] for r in rows["faster_than_reference_settled"]} == {"met"}
     memory = {(r["case"], r["impl"], r["limit"]): r["status"]
               for r in result["rows"]["saved_memory"]}
     assert memory[("mask", "auto", 1.0)] == "missed"  # piecewise linear: 1 byte at most

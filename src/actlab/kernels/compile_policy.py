@@ -28,12 +28,13 @@ compiles. Nothing is metered inside a model that is itself being compiled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -88,6 +89,18 @@ def compile_mode() -> str:
         return _mode
     env = os.environ.get(ENV_VAR, "")
     return _parse_mode(env, f"${ENV_VAR}") if env.strip() else DEFAULT_MODE
+
+
+@contextlib.contextmanager
+def compile_mode_set(mode: str) -> Iterator[None]:
+    """Within the block, the process's compile mode is `mode` (then back as it was)."""
+    global _mode
+    previous = _mode
+    set_compile_mode(mode)
+    try:
+        yield
+    finally:
+        _mode = previous
 
 
 def enable_compile(enabled: bool = True) -> None:

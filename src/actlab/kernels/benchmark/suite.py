@@ -3,6 +3,12 @@
 For each case and implementation: forward time (no gradient), forward+backward time,
 effective GB/s and the fraction of copy bandwidth measured alongside (a tensor copy of
 the input's size runs in the same turns), and the bytes saved for backward per element.
+
+``auto`` is timed with the compile policy off: what a program gets before the policy has
+compiled anything. ``settled`` is what the policy keeps in a long run, per pass: the
+compiled kernel where it may compile this kernel on this device and it timed at least
+`MIN_GAIN` faster than eager auto, else auto itself (the policy's own rule, applied to
+the timings of this run).
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from actlab.kernels.benchmark.cases import BenchCase, catalog_cases
 from actlab.kernels.benchmark.machine import allocator_mode, machine_info
 from actlab.kernels.benchmark.saved_memory import saved_bytes
 from actlab.kernels.benchmark.timing import Timing, time_interleaved
+from actlab.kernels.compile_policy import MIN_GAIN, compile_mode_set
 from actlab.kernels.compiled import compile_problem
 from actlab.kernels.dispatch import _compiled_kernel, apply, choose, prefer
-from actlab.kernels.kernel_table import fused_kernel
+from actlab.kernels.kernel_table import fused_kernel, plan_for
 
 PASSES = ("forward", "forward_backward")
 
@@ -172,7 +179,33 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     if same_as_auto is not None and "auto" in result["implementations"]:
         result["implementations"][same_as_auto] = {
             **result["implementations"]["auto"], "same_as": "auto"}
+    _add_settled(case, device, result)
     return result
+
+
+def _add_settled(case: BenchCase, device: torch.device, result: dict[str, Any]) -> None:
+    """The ``settled`` entry: per pass, the implementation the compile policy keeps."""
+    impls = result["implementations"]
+    if "auto" not in impls:
+        return
+    kernel = plan_for(case.spec, case.bound).compilable
+    may_compile = (kernel is not None and device.type in kernel.compile_on
+                   and "compiled" in impls)
+    settled: dict[str, Any] = {}
+    picks = {}
+    for pass_name in PASSES:
+        auto = impls["auto"].get(pass_name)
+        compiled = impls.get("compiled", {}).get(pass_name)
+        if auto is None:
+            continue
+        wins = (may_compile and compiled is not None
+                and compiled["median"] <= (1.0 - MIN_GAIN) * auto["median"])
+        picks[pass_name] = "compiled" if wins else "auto"
+        settled[pass_name] = compiled if wins else auto
+    trains = picks.get("forward_backward", "auto")
+    settled["saved_bytes_per_element"] = impls[trains]["saved_bytes_per_element"]
+    settled["same_as"] = picks
+    impls["settled"] = settled
 
 
 def is_piecewise_linear(case: BenchCase) -> bool:
@@ -204,10 +237,11 @@ def run_suite(settings: SuiteSettings, cases: Iterable[BenchCase] | None = None,
     cases = list(cases)
     results = []
     started = time.perf_counter()
-    for i, case in enumerate(cases, 1):
-        if progress is not None:
-            progress(f"[{i}/{len(cases)}] {case.label}")
-        results.append(measure_case(case, settings))
+    with compile_mode_set("off"):  # each implementation as it is, never switching mid-run
+        for i, case in enumerate(cases, 1):
+            if progress is not None:
+                progress(f"[{i}/{len(cases)}] {case.label}")
+            results.append(measure_case(case, settings))
     info = machine_info(device)
     info["load_average_at_end"] = list(__import__("os").getloadavg())
     return {
