@@ -265,3 +265,33 @@ def test_off_never_meters(auto_mode):
     spec = actlab.spec("quick_gelu")
     apply(spec, torch.randn(COMPILE_MIN_ELEMENTS), spec.bind())
     assert auto_mode == []
+
+
+def test_cli_lists_and_forgets_the_verdicts(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from actlab.cli import main
+    from actlab.kernels.compile_policy import POLICY
+
+    monkeypatch.setenv("ACTLAB_CACHE_DIR", str(tmp_path))
+    POLICY.store.clear()
+    runner = CliRunner()
+    result = runner.invoke(main, ["compile-verdicts"])
+    assert result.exit_code == 0 and "no verdicts yet" in result.output
+    VerdictStore(tmp_path / "compile-verdicts.json").put(
+        "cpu:test|float32|('mish',)", Verdict("eager", 2.5, 3.0, 4.0, "compiled slower"))
+    POLICY.store.clear()
+    result = runner.invoke(main, ["compile-verdicts"])
+    assert result.exit_code == 0
+    assert "eager" in result.output and "('mish',)" in result.output
+    assert "compiled slower" in result.output
+    result = runner.invoke(main, ["compile-verdicts", "--forget"])
+    assert result.exit_code == 0 and "forgot 1 verdict" in result.output
+    assert not (tmp_path / "compile-verdicts.json").exists()
+    monkeypatch.setenv("ACTLAB_COMPILE", "maybe")
+    result = runner.invoke(main, ["compile-verdicts"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: $ACTLAB_COMPILE='maybe' is not a compile mode; choose one of off, auto, on "
+        "(or 1/0)"]
+    POLICY.store.clear()

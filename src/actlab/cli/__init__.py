@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "actlab.cli.study_commands",
     "actlab.cli.theory_commands",
     "actlab.cli.bench_commands",
+    "actlab.cli.kernel_commands",
 )
 
 

@@ -134,6 +134,26 @@ class VerdictStore:
                 warnings.warn(f"actlab: cannot save compile verdicts to {path}: {err}",
                               RuntimeWarning, stacklevel=3)
 
+    def entries(self) -> dict[str, Verdict]:
+        """Every stored verdict, by key (machine, PyTorch, dtype, kernel)."""
+        with self._lock:
+            raw = dict(self._load())
+        out = {}
+        for key, entry in raw.items():
+            try:
+                out[key] = Verdict(**entry)
+            except TypeError:
+                continue
+        return out
+
+    def forget(self) -> int:
+        """Delete the file (every verdict, on every machine it names); how many there were."""
+        with self._lock:
+            count = len(self._load())
+            self.path.unlink(missing_ok=True)
+            self._entries = {}
+            return count
+
     def clear(self) -> None:
         """Forget what was read (the next `get` reads the file again)."""
         with self._lock:
