@@ -113,20 +113,23 @@ def _case(label, times, piecewise=False, saved=None, native_fraction=0.9):
 def test_settled_follows_the_compile_policys_rule():
     cases = {c.label: c for c in catalog_cases(1024, ("quick_gelu", "relu"))}
 
-    def settled(label, auto, compiled):
+    def settled(label, auto, compiled, choice="analytic"):
         impls = {"auto": {"forward": {"median": auto}, "forward_backward": {"median": auto},
                           "saved_bytes_per_element": 4.0},
                  "compiled": {"forward": {"median": compiled},
                               "forward_backward": {"median": compiled},
                               "saved_bytes_per_element": 4.0}}
-        result = {"implementations": impls}
+        result = {"implementations": impls,
+                  "auto_choice": {"forward": choice, "forward_backward": choice}}
         _add_settled(cases[label], torch.device("cpu"), result)
         return impls["settled"]["same_as"]["forward_backward"]
 
     assert settled("quick_gelu", 1.0, 0.5) == "compiled"
     assert settled("quick_gelu", 1.0, 0.97) == "auto"  # under MIN_GAIN: not worth it
-    # A CPU never compiles piecewise masks, however the forced compiled kernel timed.
-    assert settled("relu", 1.0, 0.5) == "auto"
+    # A native piecewise-linear op is never replaced, however the compiled mask timed;
+    # the mask kernel that auto trains with under prefer("memory") is.
+    assert settled("relu", 1.0, 0.5, choice="native") == "auto"
+    assert settled("relu", 1.0, 0.5, choice="fused") == "compiled"
 
 
 def test_goal_checks_on_constructed_results():

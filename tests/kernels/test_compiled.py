@@ -24,7 +24,8 @@ from actlab.kernels.kernel_table import plan_for
 @pytest.mark.skipif(compiled.compile_problem("cpu") is not None,
                     reason="torch.compile has no C++ compiler here")
 def test_compiled_kernels_equal_the_spec_and_stay_lean():
-    for name, saved_per_element in (("mish", 4), ("leaky_relu", 1), ("quick_gelu", 4)):
+    for name, saved_per_element in (("mish", 4), ("leaky_relu", 1), ("hardtanh", 1),
+                                    ("quick_gelu", 4)):
         spec = actlab.spec(name)
         bound = spec.bind()
         x64 = representable(sample_points(spec, bound), torch.float32)

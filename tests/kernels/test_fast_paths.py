@@ -83,6 +83,27 @@ def test_fused_values_at_infinity_are_the_specs_limits(spec, bound):
     torch.testing.assert_close(y, spec.forward(x, **spec.math_values(bound)), equal_nan=True)
 
 
+MASKED = [p for p in FUSED if fused_kernel(*p.values).saves == "mask"]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize(("spec", "bound"), MASKED)
+def test_the_compilers_mask_gives_the_same_pieces_as_the_eager_one(spec, bound, dtype):
+    # The traced form is what torch.compile sees; run eagerly, it must give the same codes,
+    # whose levels must be the spec's derivative (nan, infinities and -0 included).
+    kernel = fused_kernel(spec, bound)
+    x64 = representable(sample_points(spec, bound), dtype)
+    x = torch.cat([x64.to(dtype), torch.tensor([float("nan"), float("inf"), float("-inf"),
+                                                -0.0], dtype=dtype)])
+    eager, traced = kernel.mask(x), kernel.traced_mask(x)
+    assert traced.dtype == torch.uint8
+    torch.testing.assert_close(traced, eager, rtol=0, atol=0)
+    levels = torch.tensor(kernel.levels, dtype=F64)[traced[:len(x64)].long()]
+    finite = torch.isfinite(spec.derivative(x64, **spec.math_values(bound)))
+    want = spec.derivative(x64, **spec.math_values(bound))
+    torch.testing.assert_close(levels[finite], want[finite], rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(("spec", "bound"), FUSED)
 def test_fused_double_backward_by_gradgradcheck(spec, bound):
     points = sample_points(spec, bound, n=12)

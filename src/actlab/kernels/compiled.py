@@ -97,7 +97,7 @@ class CompiledRunner:
             # A compiled function returns new tensors; in place stays eager (and blocked).
             return EAGER.forward(kernel, x, inplace=True, want_mask=want_mask)
         key = (kernel.key, "forward", want_mask, x.device.type)
-        result = self._run(key, lambda: forward_pack(kernel, want_mask), x.reshape(-1))
+        result = self._run(key, lambda: forward_pack(kernel, want_mask, traced=True), x.reshape(-1))
         if result is None:
             return EAGER.forward(kernel, x, inplace=False, want_mask=want_mask)
         y, mask = result

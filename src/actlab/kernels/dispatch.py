@@ -153,10 +153,19 @@ def _auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor | Non
         if kernel is not None and kernel.inplace:
             return "fused"
         return "native" if plan.native_inplace else "fused"  # "fused" without a kernel: refused
-    compiled = plan.compilable
-    if eligible(compiled, x) and (compile_mode() == "on" or (
-            compile_mode() == "auto" and POLICY.settled_compiled(compiled, x))):
-        return "compiled"
+    eager = _eager_auto(spec, params, x)
+    mode = compile_mode()
+    if mode != "off":
+        compiled = policy_kernel(spec, params, x, eager)
+        if compiled is not None and (mode == "on" or POLICY.settled_compiled(compiled, x)):
+            return "compiled"
+    return eager
+
+
+def _eager_auto(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor) -> str:
+    """auto's choice among the implementations that need no compiler."""
+    plan = plan_for(spec, params)
+    kernel = plan.kernel
     if kernel is not None:
         lean_pays = kernel.saves != "mask" or preference() == "memory"
         if (kernel.preferred_for_training and lean_pays and x.numel() >= LEAN_MIN_ELEMENTS
@@ -210,12 +219,27 @@ def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
     mode = choose(spec, params, implementation, x, inplace=inplace)
     if inplace:
         return _apply_inplace(spec, x, params, mode)
-    if mode != "compiled" and implementation == "auto" and current_implementation() == "auto":
-        kernel = plan_for(spec, params).compilable
-        if compile_mode() == "auto" and eligible(kernel, x):
+    if (mode != "compiled" and implementation == "auto" and current_implementation() == "auto"
+            and compile_mode() == "auto"):
+        kernel = policy_kernel(spec, params, x, mode)
+        if kernel is not None:
             # Undecided, or settled on eager: the policy times the eager call.
             return POLICY.run(kernel, x, lambda: _run(spec, x, params, mode))
     return _run(spec, x, params, mode)
+
+
+def policy_kernel(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor,
+                  eager_mode: str) -> FusedKernel | None:
+    """The kernel the compile policy may compile in place of `eager_mode` for `x`, or None.
+
+    Not where auto runs a native piecewise-linear op: those already run at copy bandwidth
+    (benchmarks/), and a compiled mask kernel cannot pay. Their mask kernels (chosen under
+    ``prefer("memory")``, or where there is no native op) may compile.
+    """
+    kernel = plan_for(spec, params).compilable
+    if eager_mode == "native" and kernel is not None and kernel.saves == "mask":
+        return None
+    return kernel if eligible(kernel, x) else None
 
 
 def _run(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], mode: str

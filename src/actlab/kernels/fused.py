@@ -39,8 +39,9 @@ class FusedKernel:
     `value(x)` is f(x); `value_into(x, out)`, where given, writes it into `out` (a native
     op's ``out=`` variant: no copy when blocks are written). `blocked` says that the
     formulas are several ops, which cache blocking speeds up (a single native op gains
-    nothing from it). `mask(x)` gives the piece of each element (uint8 codes)
-    and `levels[c]` the derivative on piece c. `from_output(grad, y)` and
+    nothing from it). `mask(x)` gives the piece of each element (uint8 codes),
+    `traced_mask(x)` the same codes in a form a compiler vectorises, and `levels[c]` the
+    derivative on piece c. `from_output(grad, y)` and
     `from_input(grad, x)` return grad·f′ from the output or the input. `upcast` says that
     the formulas want float16/bfloat16 inputs in float32 (native ops do that themselves).
     `preferred_for_training` and `faster_on` record where the kernel beat PyTorch's native
@@ -54,6 +55,7 @@ class FusedKernel:
     value_into: Callable[[Tensor, Tensor], object] | None = None
     blocked: bool = True
     mask: Callable[[Tensor], Tensor] | None = None
+    traced_mask: Callable[[Tensor], Tensor] | None = None
     levels: tuple[float, ...] = ()
     from_output: Callable[[Tensor, Tensor], Tensor] | None = None
     from_input: Callable[[Tensor, Tensor], Tensor] | None = None
@@ -107,12 +109,16 @@ def _compute(t: Tensor, kernel: FusedKernel) -> Tensor:
     return _float32(t) if kernel.upcast else t
 
 
-def forward_pack(kernel: FusedKernel, want_mask: bool) -> Callable[[Tensor], tuple]:
-    """x ↦ (f(x), mask or None): the whole forward as one elementwise function."""
+def forward_pack(kernel: FusedKernel, want_mask: bool, traced: bool = False
+                 ) -> Callable[[Tensor], tuple]:
+    """x ↦ (f(x), mask or None): the whole forward as one elementwise function
+    (`traced`: for a compiler)."""
+    mask_of = kernel.traced_mask if traced and kernel.traced_mask is not None else kernel.mask
+
     def pack(x: Tensor) -> tuple[Tensor, Tensor | None]:
         # Pieces are decided in float32, as PyTorch's half kernels compare: a threshold
         # rounded to half precision would move the kink.
-        mask = kernel.mask(_float32(x)) if want_mask else None
+        mask = mask_of(_float32(x)) if want_mask else None
         return kernel.value(_compute(x, kernel)).to(x.dtype), mask
     return pack
 

@@ -36,17 +36,15 @@ def _forward(spec: ActivationSpec, bound: Mapping[str, Any]) -> Callable[[Tensor
     return lambda x: spec.forward(x, **values)
 
 
-def _masked(spec: ActivationSpec, bound: Mapping[str, Any], mask: Callable[[Tensor], Tensor],
+def _masked(spec: ActivationSpec, bound: Mapping[str, Any], mask: Mask,
             levels: tuple[float, ...],
             native_into: Callable[[Tensor, Tensor], object] | None = None) -> FusedKernel:
     """A mask kernel; `native_into(x, out)` is the native op's out= form, used where the
     spec's native op applies to these parameters."""
     into = native_into if spec.uses_native(bound) else None
-    # Inductor's CPU code for uint8 outputs is scalar (a mask alone ran 8× slower than
-    # relu in benchmarks/): these kernels are compiled on GPUs only.
     return FusedKernel(key=_key(spec, bound), saves="mask", value=_forward(spec, bound),
-                       value_into=into, mask=mask, levels=levels,
-                       compile_on=frozenset({"cuda"}))
+                       value_into=into, mask=mask.eager, traced_mask=mask.traced,
+                       levels=levels)
 
 
 def _leaky_into(slope: float) -> Callable[[Tensor, Tensor], object]:
@@ -57,37 +55,58 @@ def _hardtanh_into(low: float, high: float) -> Callable[[Tensor, Tensor], object
     return lambda x, out: aten.hardtanh.out(x, low, high, out=out)
 
 
+@dataclasses.dataclass(frozen=True)
+class Mask:
+    """Piece codes two ways: `eager` for torch ops (comparisons written straight into
+    uint8 with out=, bit tricks), `traced` for a compiler. Inductor's CPU code turns a
+    bool-to-uint8 conversion into a scalar loop (8-12x slower than relu); through int32
+    the same codes vectorise."""
+
+    eager: Callable[[Tensor], Tensor]
+    traced: Callable[[Tensor], Tensor]
+
+
 def _u8(op: Callable[..., Tensor], x: Tensor, *args: Any) -> Tensor:
     """A comparison written straight into uint8 (a bool result takes a slower CPU loop)."""
     out = torch.empty(x.shape, dtype=torch.uint8, device=x.device)
     return op(x, *args, out=out)
 
 
-def _above(theta: float) -> Callable[[Tensor], Tensor]:
+def _codes(*conditions: Tensor) -> Tensor:
+    """The product of boolean conditions as 0/1 uint8 codes, through int32 (traced form)."""
+    code = conditions[0].to(torch.int32)
+    for c in conditions[1:]:
+        code = code * c.to(torch.int32)
+    return code.to(torch.uint8)
+
+
+def _above(theta: float) -> Mask:
     """x > θ as 0/1 codes."""
-    return lambda x: _u8(torch.gt, x, theta)
+    return Mask(lambda x: _u8(torch.gt, x, theta), lambda x: _codes(x > theta))
 
 
-def _positive_or_nan(x: Tensor) -> Tensor:
-    """x > 0, or nan: ReLU's pieces as PyTorch's backward reads them from its output.
-
-    The float's bit pattern read as a signed integer is > 0 exactly there (−0 and the
-    negatives have the sign bit set); an integer comparison is twice as fast on CPU.
-    """
+def _positive_or_nan_eager(x: Tensor) -> Tensor:
     return _u8(torch.gt, x.view(SAME_SIZE_INT[x.dtype]), 0)
 
 
-def _between(low: float, high: float) -> Callable[[Tensor], Tensor]:
+#: x > 0, or nan: ReLU's pieces as PyTorch's backward reads them from its output. The
+#: float's bit pattern read as a signed integer is > 0 exactly there (−0 and the negatives
+#: have the sign bit set); an integer comparison is twice as fast on CPU.
+_POSITIVE_OR_NAN = Mask(_positive_or_nan_eager,
+                        lambda x: _codes(x.view(SAME_SIZE_INT[x.dtype]) > 0))
+
+
+def _between(low: float, high: float) -> Mask:
     """low < x < high (the linear piece of a clipped function; its ends belong to the flat
     pieces, as PyTorch's hardtanh and relu6 backward decide)."""
     def inside(x: Tensor) -> Tensor:
         return _u8(torch.gt, x, low).bitwise_and_(_u8(torch.lt, x, high))
-    return inside
+    return Mask(inside, lambda x: _codes(x > low, x < high))
 
 
-def _outside(lambd: float) -> Callable[[Tensor], Tensor]:
+def _outside(lambd: float) -> Mask:
     """|x| > λ (the shrinkages' moving pieces; ±λ itself is flat)."""
-    return lambda x: _u8(torch.gt, x.abs(), lambd)
+    return Mask(lambda x: _u8(torch.gt, x.abs(), lambd), lambda x: _codes(x.abs() > lambd))
 
 
 def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
@@ -96,7 +115,7 @@ def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     if slope == 0:
         if max_value is None:
             # x > θ alone: at x = +inf this gives PyTorch's slope 1 (the spec's x < ∞ gives 0).
-            mask = _positive_or_nan if threshold == 0 else _above(threshold)
+            mask = _POSITIVE_OR_NAN if threshold == 0 else _above(threshold)
             return _masked(spec, p, mask, (0.0, 1.0),
                            lambda x, out: torch.clamp(x, min=0, out=out))
         # A negative threshold lets (θ, 0) through, but the cap's clipping at 0 flattens it.
@@ -107,14 +126,14 @@ def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
 
     def pieces(x: Tensor) -> Tensor:
         # Keras's relu with slope and cap or threshold: 1 inside, slope below θ, and 0 on the
-        # cap and at θ itself (the spec's derivative): three pieces, uint8 codes 0, 1, 2.
-        inside = (x > threshold) & (x < upper)
+        # cap and at θ itself (the spec's derivative): three pieces, codes 0, 1, 2.
+        inside = [x > threshold, x < upper]
         if threshold < 0 and max_value is not None:
-            inside = inside & (x > 0)
-        below = x < threshold
-        return inside.to(torch.uint8) + 2 * below.to(torch.uint8)
+            inside.append(x > 0)
+        code = _codes(*inside).to(torch.int32) + 2 * (x < threshold).to(torch.int32)
+        return code.to(torch.uint8)
 
-    return _masked(spec, p, pieces, (0.0, 1.0, slope))
+    return _masked(spec, p, Mask(pieces, pieces), (0.0, 1.0, slope))
 
 
 def _leaky(slope_of: Callable[[Mapping[str, Any]], float]) -> KernelBuilder:
@@ -161,7 +180,7 @@ def _sparse_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
 def _binary_step(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     # f′ = 0 everywhere it exists: nothing to save.
     return FusedKernel(key=_key(spec, p), saves="nothing", value=_forward(spec, p),
-                       levels=(0.0,), compile_on=frozenset({"cuda"}))
+                       levels=(0.0,))
 
 
 BUILDERS: dict[str, KernelBuilder] = {

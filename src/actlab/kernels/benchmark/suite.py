@@ -189,8 +189,7 @@ def _add_settled(case: BenchCase, device: torch.device, result: dict[str, Any]) 
     if "auto" not in impls:
         return
     kernel = plan_for(case.spec, case.bound).compilable
-    may_compile = (kernel is not None and device.type in kernel.compile_on
-                   and "compiled" in impls)
+    choice = result.get("auto_choice", {})
     settled: dict[str, Any] = {}
     picks = {}
     for pass_name in PASSES:
@@ -198,6 +197,10 @@ def _add_settled(case: BenchCase, device: torch.device, result: dict[str, Any]) 
         compiled = impls.get("compiled", {}).get(pass_name)
         if auto is None:
             continue
+        native_mask = (choice.get(pass_name) == "native" and kernel is not None
+                       and kernel.saves == "mask")  # see dispatch.policy_kernel
+        may_compile = (kernel is not None and device.type in kernel.compile_on
+                       and not native_mask)
         wins = (may_compile and compiled is not None
                 and compiled["median"] <= (1.0 - MIN_GAIN) * auto["median"])
         picks[pass_name] = "compiled" if wins else "auto"
