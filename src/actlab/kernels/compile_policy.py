@@ -176,7 +176,7 @@ class Site:
     """One kernel on one device type and dtype, and where the policy stands with it."""
 
     key: str
-    state: str = "metering"  # metering -> trial -> compiled | eager
+    state: str = "metering"  # metering -> compiling -> trial -> compiled | eager
     eager: Tally = field(default_factory=Tally)
     compiled: Tally = field(default_factory=Tally)
     known: Verdict | None = None
@@ -262,9 +262,15 @@ class CompilePolicy:
         """f(x) as the policy has it now: eager (timed while undecided) or compiled."""
         site = self.site(kernel, x)
         self._settle()
-        if site.state == "metering" and site.eager.seconds >= self.budget(site, x.device.type):
+        compile_now = False
+        with self._lock:
+            if (site.state == "metering"
+                    and site.eager.seconds >= self.budget(site, x.device.type)):
+                site.state = "compiling"  # other threads run eagerly meanwhile
+                compile_now = True
+        if compile_now:
             self._compile(site, kernel, x)
-        if site.state == "eager":
+        if site.state in ("eager", "compiling"):
             return eager()
         if site.state == "compiled":
             return apply_fused(kernel, x, runner=COMPILED)
