@@ -54,16 +54,19 @@ def test_compiled_kernels_equal_the_spec_and_stay_lean():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.skipif(compiled.compile_problem("cpu") is not None,
                     reason="torch.compile has no C++ compiler here")
-def test_the_compile_policy_compiles_measures_and_decides_for_real(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("name", "shape"), [("quick_gelu", (COMPILE_MIN_ELEMENTS,)),
+                                           ("swiglu", (512, 1024))])
+def test_the_compile_policy_compiles_measures_and_decides_for_real(name, shape, tmp_path,
+                                                                    monkeypatch):
     monkeypatch.setitem(compile_policy.FIRST_COMPILE_SECONDS, "cpu", 0.0)
     policy = CompilePolicy(VerdictStore(tmp_path / "verdicts.json"))
-    spec = actlab.spec("quick_gelu")
+    spec = actlab.spec(name)
     bound = spec.bind()
     kernel = plan_for(spec, bound).compilable
-    x = torch.randn(COMPILE_MIN_ELEMENTS, generator=torch.Generator().manual_seed(3))
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(3))
     x.requires_grad_(True)
-    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(4))
     want_y = apply_analytic(spec, x, bound)
+    w = torch.randn(want_y.shape, generator=torch.Generator().manual_seed(4))
     (want_grad,) = torch.autograd.grad(want_y, x, w)
     for _ in range(2 + compile_policy.TRIAL_CALLS):
         y = policy.run(kernel, x, lambda: apply_analytic(spec, x, bound))
@@ -74,4 +77,28 @@ def test_the_compile_policy_compiles_measures_and_decides_for_real(tmp_path, mon
     assert site.state in ("compiled", "eager") and site.reason.startswith("compiled ")
     assert site.compile_seconds > 0 and site.compiled.backward_calls >= 1
     assert VerdictStore(tmp_path / "verdicts.json").get(site.key).verdict == site.state
+    assert not compiled.COMPILED.failures()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.skipif(compiled.compile_problem("cpu") is not None,
+                    reason="torch.compile has no C++ compiler here")
+@pytest.mark.parametrize("name", ["reglu", "sparsemax"])
+def test_compiled_vector_kernels_equal_the_analytic_function(name):
+    spec = actlab.spec(name)
+    bound = spec.bind()
+    x = (torch.randn(16, 64, generator=torch.Generator().manual_seed(6)) * 3)
+    x.requires_grad_(True)
+    want_y = apply_analytic(spec, x, bound)
+    w = torch.randn(want_y.shape, generator=torch.Generator().manual_seed(7))
+    (want_grad,) = torch.autograd.grad(want_y, x, w)
+    sizes = []
+    with force_implementation("compiled"), torch.autograd.graph.saved_tensors_hooks(
+            lambda t: sizes.append(t.untyped_storage().nbytes()) or t, lambda t: t):
+        y = apply(spec, x, bound)
+    (grad,) = torch.autograd.grad(y, x, w)
+    torch.testing.assert_close(y, want_y, **TOLERANCE[torch.float32])
+    torch.testing.assert_close(grad, want_grad, **TOLERANCE[torch.float32])
+    assert len(sizes) == 1 and sizes[0] <= x.numel() * 4  # one tensor: input or output
     assert not compiled.COMPILED.failures()

@@ -41,8 +41,16 @@ import torch
 
 from actlab.errors import ActlabError
 from actlab.kernels.compile_verdicts import Verdict, VerdictStore, machine_key
-from actlab.kernels.compiled import COMPILE_MIN_ELEMENTS, COMPILED, compile_problem
-from actlab.kernels.fused import FusedKernel, apply_fused
+from actlab.kernels.compiled import (
+    COMPILE_MIN_ELEMENTS,
+    COMPILED,
+    apply_compiled,
+    compile_problem,
+)
+from actlab.kernels.fused import FusedKernel
+from actlab.kernels.vector import VectorKernel
+
+Kernel = FusedKernel | VectorKernel
 
 Tensor = torch.Tensor
 
@@ -113,7 +121,7 @@ def compile_enabled() -> bool:
     return compile_mode() == "on"
 
 
-def eligible(kernel: FusedKernel | None, x: Tensor) -> bool:
+def eligible(kernel: Kernel | None, x: Tensor) -> bool:
     """Whether compiling `kernel` can serve `x` and might pay: a large tensor on a device
     where compiling this kind of kernel beat eager in `benchmarks/`, with a compiler."""
     return (kernel is not None and x.numel() >= COMPILE_MIN_ELEMENTS
@@ -230,7 +238,7 @@ class CompilePolicy:
             self._compiled_devices.clear()
             self.store.clear()
 
-    def site(self, kernel: FusedKernel, x: Tensor) -> Site:
+    def site(self, kernel: Kernel, x: Tensor) -> Site:
         key = (kernel.key, x.device.type, x.dtype)
         with self._lock:
             site = self._sites.get(key)
@@ -246,7 +254,7 @@ class CompilePolicy:
         with self._lock:
             return dict(self._sites)
 
-    def settled_compiled(self, kernel: FusedKernel, x: Tensor) -> bool:
+    def settled_compiled(self, kernel: Kernel, x: Tensor) -> bool:
         """Whether the policy has settled on the compiled kernel for `x`'s site."""
         return self.site(kernel, x).state == "compiled"
 
@@ -258,7 +266,7 @@ class CompilePolicy:
             return NEXT_COMPILE_SECONDS
         return FIRST_COMPILE_SECONDS.get(device_type, FIRST_COMPILE_SECONDS["cpu"])
 
-    def run(self, kernel: FusedKernel, x: Tensor, eager: Callable[[], Tensor]) -> Tensor:
+    def run(self, kernel: Kernel, x: Tensor, eager: Callable[[], Tensor]) -> Tensor:
         """f(x) as the policy has it now: eager (timed while undecided) or compiled."""
         site = self.site(kernel, x)
         self._settle()
@@ -273,10 +281,10 @@ class CompilePolicy:
         if site.state in ("eager", "compiling"):
             return eager()
         if site.state == "compiled":
-            return apply_fused(kernel, x, runner=COMPILED)
+            return apply_compiled(kernel, x, runner=COMPILED)
         if site.state == "trial":
             return self._timed(site, site.compiled, x,
-                               lambda: apply_fused(kernel, x, runner=COMPILED))
+                               lambda: apply_compiled(kernel, x, runner=COMPILED))
         return self._timed(site, site.eager, x, eager)
 
     def _timed(self, site: Site, tally: Tally, x: Tensor, call: Callable[[], Tensor]
@@ -347,7 +355,7 @@ class CompilePolicy:
         site.known = verdict
         self.store.put(site.key, verdict)
 
-    def _compile(self, site: Site, kernel: FusedKernel, x: Tensor) -> None:
+    def _compile(self, site: Site, kernel: Kernel, x: Tensor) -> None:
         """Build every compiled function `x`'s use needs, on a small tensor, and time it."""
         started = time.perf_counter()
         error = None
@@ -372,21 +380,32 @@ class CompilePolicy:
             site.state = "trial"
 
 
-def _build(kernel: FusedKernel, x: Tensor) -> None:
+def _build(kernel: Kernel, x: Tensor) -> None:
     """Call the compiled kernel as the program will: without gradient and, when `x`
     trains, with one (forward with its mask, backward), so nothing compiles later.
     Raises when a compilation failed (the compiled runner then ran it eagerly)."""
     failed = len(COMPILED.failures())
     with torch.no_grad():
-        t = torch.linspace(-4.0, 4.0, WARMUP_ELEMENTS, dtype=x.dtype, device=x.device)
-        apply_fused(kernel, t, runner=COMPILED)
+        t = _warmup_input(kernel, x)
+        apply_compiled(kernel, t, runner=COMPILED)
     if torch.is_grad_enabled() and x.requires_grad:
         t = t.clone().requires_grad_(True)
-        y = apply_fused(kernel, t, runner=COMPILED)
+        y = apply_compiled(kernel, t, runner=COMPILED)
         torch.autograd.grad(y, t, torch.ones_like(y))
     failures = list(COMPILED.failures().values())
     if len(failures) > failed:
         raise RuntimeError("compilation failed: " + "; ".join(failures[failed:]))
+
+
+def _warmup_input(kernel: Kernel, x: Tensor) -> Tensor:
+    """A small input the compiled code will also serve `x` with: flat for elementwise
+    kernels (they run on x flattened), else x's rank with each size cut to at most 4
+    (an even size stays even: the GLU family splits one dimension in halves)."""
+    if isinstance(kernel, FusedKernel):
+        return torch.linspace(-4.0, 4.0, WARMUP_ELEMENTS, dtype=x.dtype, device=x.device)
+    shape = [min(n, 4) if n % 2 == 0 or n < 4 else 3 for n in x.shape]
+    gen = torch.Generator(device=x.device).manual_seed(0)
+    return torch.randn(shape, generator=gen, device=x.device).mul_(3).to(x.dtype)
 
 
 POLICY = CompilePolicy()

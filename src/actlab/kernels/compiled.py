@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 import torch
 
-from actlab.kernels.fused import EAGER, FusedKernel, backward_pack, forward_pack
+from actlab.kernels.fused import EAGER, FusedKernel, apply_fused, backward_pack, forward_pack
+from actlab.kernels.vector import VectorKernel, apply_vector
 
 Tensor = torch.Tensor
 
@@ -115,9 +116,27 @@ class CompiledRunner:
             return EAGER.backward(kernel, saves, grad, saved)
         return result.view(grad.shape)
 
+    def vector_forward(self, kernel: VectorKernel, x: Tensor) -> Tensor:
+        key = (kernel.key, "vector_forward", x.device.type)
+        result = self._run(key, lambda: kernel.forward, x)
+        return kernel.forward(x) if result is None else result
+
+    def vector_backward(self, kernel: VectorKernel, saved: Tensor, grad: Tensor) -> Tensor:
+        key = (kernel.key, "vector_vjp", grad.device.type)
+        result = self._run(key, lambda: kernel.vjp, saved, grad)
+        return kernel.vjp(saved, grad) if result is None else result
+
     def failures(self) -> dict[tuple, str]:
         """Kernels whose compilation failed, with the error (they run eagerly)."""
         return dict(self._failed)
 
 
 COMPILED = CompiledRunner()
+
+
+def apply_compiled(kernel: FusedKernel | VectorKernel, x: Tensor,
+                   runner: CompiledRunner = COMPILED) -> Tensor:
+    """f(x) through the compiled kernel (elementwise or along a dimension)."""
+    if isinstance(kernel, VectorKernel):
+        return apply_vector(kernel, x, runner)
+    return apply_fused(kernel, x, runner=runner)

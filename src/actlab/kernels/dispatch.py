@@ -5,7 +5,8 @@ Implementations:
 - ``native``: PyTorch's own op.
 - ``fused``: a kernel from `piecewise.py` or `smooth.py`: a 1-byte mask or the output
   saved for backward, cheaper formulas, cache-blocked on large CPU tensors.
-- ``compiled``: the fused kernel (or the spec's formulas) compiled by torch.compile.
+- ``compiled``: the fused kernel (or the spec's formulas: elementwise, or along a
+  dimension for the GLU family and sparsemax) compiled by torch.compile.
 - ``analytic``: the generic lean Function: the spec's formula, its analytic derivative,
   the input saved (cache-blocked on large CPU tensors).
 - ``reference``: the spec's formula with autograd through every intermediate: what an
@@ -43,9 +44,10 @@ from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ActlabError, ParameterError
 from actlab.kernels.analytic import apply_analytic
 from actlab.kernels.compile_policy import POLICY, compile_mode, eligible
-from actlab.kernels.compiled import COMPILED, compile_problem
+from actlab.kernels.compiled import apply_compiled, compile_problem
 from actlab.kernels.fused import EAGER, FusedKernel, apply_fused
 from actlab.kernels.kernel_table import plan_for
+from actlab.kernels.vector import VectorKernel
 
 IMPLEMENTATIONS = ("auto", "native", "fused", "compiled", "analytic", "reference")
 
@@ -133,7 +135,8 @@ def _needs_grad(x: torch.Tensor, params: Mapping[str, Any]) -> bool:
                                   for v in params.values())
 
 
-def _compiled_kernel(spec: ActivationSpec, params: Mapping[str, Any]) -> FusedKernel | None:
+def _compiled_kernel(spec: ActivationSpec, params: Mapping[str, Any]
+                     ) -> FusedKernel | VectorKernel | None:
     return plan_for(spec, params).compilable
 
 
@@ -194,8 +197,9 @@ def choose(spec: ActivationSpec, params: Mapping[str, Any], requested: str = "au
                           f"'analytic' or 'auto'")
     if mode == "compiled":
         if _compiled_kernel(spec, params) is None:
-            raise ActlabError(f"{spec.name} cannot be compiled: only elementwise activations "
-                              f"with scalar parameters and an analytic derivative can")
+            raise ActlabError(f"{spec.name} cannot be compiled: only activations with scalar "
+                              f"parameters, an analytic derivative (or vjp) and no native "
+                              f"vector op can")
         problem = compile_problem(x.device if x is not None else "cpu")
         if problem is not None:
             raise ActlabError(f"cannot compile {spec.name}: {problem}")
@@ -229,7 +233,7 @@ def apply(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], *,
 
 
 def policy_kernel(spec: ActivationSpec, params: Mapping[str, Any], x: torch.Tensor,
-                  eager_mode: str) -> FusedKernel | None:
+                  eager_mode: str) -> FusedKernel | VectorKernel | None:
     """The kernel the compile policy may compile in place of `eager_mode` for `x`, or None.
 
     Not where auto runs a native piecewise-linear op: those already run at copy bandwidth
@@ -250,7 +254,7 @@ def _run(spec: ActivationSpec, x: torch.Tensor, params: Mapping[str, Any], mode:
     if mode == "fused":
         return apply_fused(plan_for(spec, params).kernel, x)
     if mode == "compiled":
-        return apply_fused(plan_for(spec, params).compilable, x, runner=COMPILED)
+        return apply_compiled(plan_for(spec, params).compilable, x)
     if mode == "analytic":
         return apply_analytic(spec, x, params)
     return spec.forward(x, **values)

@@ -16,6 +16,7 @@ import torch
 from actlab.catalog.spec import ActivationSpec
 from actlab.kernels import piecewise, smooth
 from actlab.kernels.fused import FusedKernel, KernelBuilder
+from actlab.kernels.vector import VectorKernel, vector_kernel
 
 BUILDERS: dict[str, KernelBuilder] = {**piecewise.BUILDERS, **smooth.BUILDERS}
 
@@ -64,7 +65,7 @@ class Plan:
     has_native: bool
     native_inplace: bool
     kernel: FusedKernel | None
-    compilable: FusedKernel | None
+    compilable: FusedKernel | VectorKernel | None
     has_derivative: bool
 
 
@@ -77,7 +78,7 @@ def _build_plan(spec: ActivationSpec, bound: Mapping[str, Any]) -> Plan:
     kernel = fused_kernel(spec, bound)
     return Plan(spec=spec, has_native=has_native,
                 native_inplace=has_native and spec.native_inplace, kernel=kernel,
-                compilable=kernel or generic_kernel(spec, bound),
+                compilable=kernel or generic_kernel(spec, bound) or vector_kernel(spec, bound),
                 has_derivative=spec.derivative is not None or spec.vjp is not None)
 
 
