@@ -1,14 +1,15 @@
 """The compile policy: meter eager, compile once that has paid, keep what measured faster.
 
-Compilation itself is replaced here by a runner that evaluates the same kernel eagerly
-and sleeps, so that which side is faster is known in advance; `test_compiled.py` runs
-the policy with Inductor for real.
+Compilation itself is replaced here by a runner that evaluates the same kernel eagerly,
+and the policy's clock by one that each call advances by a set amount, so that which
+side is faster, and when the budget is spent, are known in advance; `test_compiled.py`
+runs the policy with Inductor and real time.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import types
 
 import pytest
 import torch
@@ -24,8 +25,30 @@ from actlab.kernels.kernel_table import plan_for
 SLOW, FAST = 0.03, 0.002
 
 
+class FakeClock:
+    """The policy's time: advanced only by `spend`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def spend(self, seconds: float) -> None:
+        self.now += seconds
+
+
+CLOCK = FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def fake_time(monkeypatch):
+    monkeypatch.setattr(compile_policy, "time", types.SimpleNamespace(
+        perf_counter=CLOCK.perf_counter))
+
+
 class SleepyRunner:
-    """Stands in for the compiled runner: the eager kernel plus a fixed delay."""
+    """Stands in for the compiled runner: the eager kernel, taking `delay` of policy time."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
@@ -33,12 +56,12 @@ class SleepyRunner:
 
     def forward(self, kernel, x, *, inplace, want_mask):
         self.calls["forward"] += 1
-        time.sleep(self.delay)
+        CLOCK.spend(self.delay)
         return EAGER.forward(kernel, x, inplace=inplace, want_mask=want_mask)
 
     def backward(self, kernel, saves, grad, saved):
         self.calls["backward"] += 1
-        time.sleep(self.delay)
+        CLOCK.spend(self.delay)
         return EAGER.backward(kernel, saves, grad, saved)
 
 
@@ -60,7 +83,7 @@ def _kernel(name: str = "quick_gelu"):
 def _eager(kernel, x, delay: float, counter: list):
     def run():
         counter.append(1)
-        time.sleep(delay)
+        CLOCK.spend(delay)
         return apply_fused(kernel, x)
     return run
 
@@ -90,7 +113,7 @@ def test_a_program_shorter_than_the_expected_compile_cost_never_compiles(tmp_pat
     assert site.state == "metering" and not builds and len(eager_calls) == 10
     # forward and backward were both timed
     assert site.eager.forward_calls == 10 and site.eager.backward_calls == 10
-    assert 0.01 <= site.eager.seconds < compile_policy.FIRST_COMPILE_SECONDS["cpu"]
+    assert site.eager.seconds == pytest.approx(0.01)  # forward 10 x 1 ms, backward no time
     assert not (tmp_path / "verdicts.json").exists()
 
 
