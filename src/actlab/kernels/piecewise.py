@@ -59,8 +59,8 @@ def _hardtanh_into(low: float, high: float) -> Callable[[Tensor, Tensor], object
 class Mask:
     """Piece codes two ways: `eager` for torch ops (comparisons written straight into
     uint8 with out=, bit tricks), `traced` for a compiler. Inductor's CPU code turns a
-    bool-to-uint8 conversion into a scalar loop (8-12x slower than relu); through int32
-    the same codes vectorise."""
+    bool-to-uint8 conversion into a scalar loop (relu with its mask, compiled, on 2^24
+    elements: 56 ms, against 4.7 ms with the codes made through int32, which vectorise)."""
 
     eager: Callable[[Tensor], Tensor]
     traced: Callable[[Tensor], Tensor]
