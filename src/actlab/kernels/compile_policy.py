@@ -14,9 +14,10 @@ mode (the default) answers it the way the ski-rental problem is answered:
    first compilation and `NEXT_COMPILE_SECONDS` after it. A program never spends more
    than about twice what the better of "never compile" and "compile at once" would have
    cost it, and a short one never compiles at all;
-3. **trial**: time `TRIAL_CALLS` compiled calls and keep the compiled kernel only if it
-   is at least `MIN_GAIN` faster per element than the eager one (forward and backward
-   weighted as the program used them); else go back to eager for good;
+3. **trial**: after one untimed compiled call (which may still specialise the code to
+   the real tensors), time `TRIAL_CALLS` compiled calls and keep the compiled kernel
+   only if it is at least `MIN_GAIN` faster per element than the eager one (forward and
+   backward weighted as the program used them); else go back to eager for good;
 4. **remember** the verdict and the compile time on disk (`compile_verdicts.py`), so
    that the next process skips kernels that did not pay, and budgets the others with
    their real cost. Inductor's own on-disk cache keeps the compiled code.
@@ -190,6 +191,7 @@ class Site:
     known: Verdict | None = None
     compile_seconds: float = 0.0
     reason: str = ""
+    trial_started: bool = False
 
 
 class _CpuClock:
@@ -283,6 +285,11 @@ class CompilePolicy:
         if site.state == "compiled":
             return apply_compiled(kernel, x, runner=COMPILED)
         if site.state == "trial":
+            if not site.trial_started:
+                # Untimed: the first real call may still specialise the compiled code
+                # (a view's base, a new rank), which is no part of its speed.
+                site.trial_started = True
+                return apply_compiled(kernel, x, runner=COMPILED)
             return self._timed(site, site.compiled, x,
                                lambda: apply_compiled(kernel, x, runner=COMPILED))
         return self._timed(site, site.eager, x, eager)
@@ -398,14 +405,12 @@ def _build(kernel: Kernel, x: Tensor) -> None:
 
 
 def _warmup_input(kernel: Kernel, x: Tensor) -> Tensor:
-    """A small input the compiled code will also serve `x` with: flat for elementwise
-    kernels (they run on x flattened), else x's rank with each size cut to at most 4
-    (an even size stays even: the GLU family splits one dimension in halves)."""
-    if isinstance(kernel, FusedKernel):
-        return torch.linspace(-4.0, 4.0, WARMUP_ELEMENTS, dtype=x.dtype, device=x.device)
+    """A small input like `x`, that the compiled code built on it will also serve `x`
+    with: the same rank, each size cut to at most 4 (an even size stays even: the GLU
+    family splits a dimension in halves), values spread over [-12, 12]."""
     shape = [min(n, 4) if n % 2 == 0 or n < 4 else 3 for n in x.shape]
     gen = torch.Generator(device=x.device).manual_seed(0)
-    return torch.randn(shape, generator=gen, device=x.device).mul_(3).to(x.dtype)
+    return torch.randn(shape, generator=gen, device=x.device).mul_(4).to(x.dtype)
 
 
 POLICY = CompilePolicy()
