@@ -319,3 +319,19 @@ def test_cli_lists_and_forgets_the_verdicts(tmp_path, monkeypatch):
         "error: $ACTLAB_COMPILE='maybe' is not a compile mode; choose one of off, auto, on "
         "(or 1/0)"]
     POLICY.store.clear()
+
+
+def test_compiled_code_is_first_built_on_the_real_tensor(monkeypatch):
+    # Inductor tunes its code (threads, vector width) to the sizes it first sees: building
+    # on a small stand-in made a loop without threads.
+    seen = []
+
+    def record(kernel, t, runner):
+        seen.append((tuple(t.shape), t.requires_grad, torch.is_grad_enabled()))
+        return apply_fused(kernel, t)
+
+    monkeypatch.setattr(compile_policy, "apply_compiled", record)
+    x = torch.randn(4, 3, 16, 16, requires_grad=True)
+    compile_policy._build(_kernel(), x)
+    assert seen == [((4, 3, 16, 16), False, False), ((4, 3, 16, 16), True, True)]
+    assert x.grad is None  # the build leaves the caller's tensor alone
