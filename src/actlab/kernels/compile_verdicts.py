@@ -40,11 +40,12 @@ class Verdict:
 
 
 @cache
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.lower().startswith("model name"):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
@@ -56,7 +57,7 @@ def machine_key(device: torch.device) -> str:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = f"{_cpu_model()} x{torch.get_num_threads()}"
+        name = f"{cpu_model()} x{torch.get_num_threads()}"
     return f"{device.type}:{name}|torch {torch.__version__}"
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from actlab.kernels.compile_verdicts import cpu_model
+
 #: The glibc settings that keep freed memory for reuse: no mmap for large blocks (they
 #: come from the heap) and no trimming of the heap's top, so a freed 64 MiB tensor is
 #: handed to the next allocation without new page faults.
@@ -21,17 +23,6 @@ REUSED_ALLOCATOR_ENV = {
 }
 
 ALLOCATOR_MODES = ("fresh", "reused")
-
-
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _read(path: str) -> str | None:
