@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from actlab.catalog import registry
-from actlab.report.browser import dump_dom, find_chromium, inspect_page, screenshot_stats
+from support.browser import dump_dom, find_chromium, inspect_page, screenshot_stats
 
 pytestmark = [
     pytest.mark.browser,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actlab.report.browser import dump_dom, find_chromium, inspect_page
+from support.browser import dump_dom, find_chromium, inspect_page
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(find_chromium() is None, reason="no chromium installed")]

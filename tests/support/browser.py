@@ -1,6 +1,6 @@
 """Open actlab's HTML pages in headless Chromium: the DOM, console errors, screenshots.
 
-Used by the tests (and CI) to check that a report really renders: `dump_dom` runs
+A test helper: the tests use it to check that a page really renders. `dump_dom` runs
 ``chromium --dump-dom``; `inspect_page` drives Chromium over the DevTools protocol and
 reports console messages, uncaught exceptions, every network request (a
 self-contained page requests nothing but itself and data: URIs) and, on request, a
@@ -29,8 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from actlab.errors import ActlabError
-
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 #: Flags for a quiet, isolated, headless run, that also work as root (--no-sandbox).
@@ -50,7 +48,7 @@ HEADLESS_FLAGS = (
 )
 
 
-class BrowserError(ActlabError, RuntimeError):
+class BrowserError(RuntimeError):
     """Chromium is missing, did not start, or did not load the page in time."""
 
 
