@@ -97,6 +97,7 @@ def test_the_compilers_mask_gives_the_same_pieces_as_the_eager_one(spec, bound, 
                                                 -0.0], dtype=dtype)])
     eager, traced = kernel.mask(x), kernel.traced_mask(x)
     assert traced.dtype == torch.uint8
+    # Exact: piece codes are integers and the levels are the spec's constant slopes.
     torch.testing.assert_close(traced, eager, rtol=0, atol=0)
     levels = torch.tensor(kernel.levels, dtype=F64)[traced[:len(x64)].long()]
     finite = torch.isfinite(spec.derivative(x64, **spec.math_values(bound)))
