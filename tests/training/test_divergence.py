@@ -14,7 +14,7 @@ def test_huge_learning_rate_diverges_and_stops(digits, tmp_path):
                          probes=ProbeConfig(eval_every=50, gradient_every=1,
                                             activation_every=0, tensorboard=True))
     result = run_trial(config, output_dir=tmp_path, dataset=digits, progress=False)
-    assert result.diverged and result.stopped_early
+    assert result.diverged and result.stopped_early and not result.weights_finite
     step = result.diverged_step
     assert step is not None and step < 200 and result.steps == step
     losses = result.step_losses
@@ -56,3 +56,36 @@ def test_losses_read_in_groups_still_give_the_exact_divergence_step(digits, monk
     assert grouped.diverged_step == every_step.diverged_step
     assert grouped.step_losses[:every_step.diverged_step] == every_step.step_losses
     assert grouped.steps >= grouped.diverged_step  # it may run on to the end of its group
+
+
+def test_a_nan_loss_with_finite_weights_is_not_divergence():
+    """Seed 000's relu, seed 0: one sample's outputs are all zero before training, so
+    Keras's categorical cross-entropy is 0/0; that row passes no gradient, the weights
+    stay finite and training goes on (even with stop_on_divergence left on)."""
+    config = TrialConfig(dataset="toy", model="shallow", activation="relu", data_seed=0,
+                         seed=0, epochs=40, device="cpu",
+                         probes=ProbeConfig(eval_every=None, gradient_every=0,
+                                            activation_every=0, prediction_samples=5,
+                                            tensorboard=False))
+    result = run_trial(config, progress=False)
+    assert result.predictions_before.outputs[0] == [0.0, 0.0, 0.0]
+    assert not result.diverged and not result.stopped_early and result.weights_finite
+    assert result.steps == 40 and result.diverged_step is None
+    assert result.nan_loss == "NaN loss: a sample's outputs were all zero"
+    assert result.nan_loss_step == 1
+    nan_steps = sum(1 for v in result.step_losses if v is None)
+    assert result.nan_loss_steps == nan_steps > 0
+    # The accuracy stays a measurement: it is the one of the last epoch's history record.
+    assert result.final["train_accuracy"] == result.history[-1].train_accuracy
+
+
+def test_nan_loss_cause_in_words():
+    import torch
+
+    from actlab.training.training_loop import nan_loss_cause
+
+    assert nan_loss_cause(torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 0.0]])) == \
+        "a sample's outputs were all zero"
+    assert nan_loss_cause(torch.tensor([[1.0, -1.0, 0.0]])) == "a sample's outputs summed to zero"
+    assert nan_loss_cause(torch.tensor([[float("nan"), 1.0]])) == \
+        "the network's outputs were not finite"

@@ -59,11 +59,13 @@ def _print_predictions(snapshot: PredictionSnapshot | None) -> None:
     click.echo(str(np.float32(array.mean())))
 
 
-def _zero_row_hint(snapshot: PredictionSnapshot | None) -> str | None:
-    if snapshot is None or not any(all(v == 0 for v in row) for row in snapshot.outputs):
-        return None
-    return (": a sample's outputs are all zero and Keras's loss divides by their sum "
-            "(0/0 = nan); Keras trains on regardless, and so does this run")
+def _nan_loss_line(result: TrialResult, unit: str) -> str:
+    """What a NaN loss with finite weights was, and that training went on through it."""
+    text = (f"{result.nan_loss} (first at {unit} {result.nan_loss_step}, "
+            f"{result.nan_loss_steps} of {result.steps} {unit}s)")
+    if "all zero" in result.nan_loss:
+        text += "; Keras's loss divides the outputs by their sum (0/0 = nan)"
+    return text + "; the weights stayed finite and training went on, as in Keras"
 
 
 # -- actlab toy -------------------------------------------------------------------------------
@@ -99,8 +101,9 @@ def toy_command(seed: int, epochs: int, output: Path, activations: tuple[str, ..
         _print_predictions(result.predictions_before)
         click.echo(f"\n~~~ model training ({result.steps} epochs)")
         if result.diverged:
-            click.echo(f"the loss became nan or inf at epoch {result.diverged_step}"
-                       + (_zero_row_hint(result.predictions_before) or ""))
+            click.echo(f"diverged: {result.divergence}")
+        if result.nan_loss:
+            click.echo(_nan_loss_line(result, "epoch"))
         click.echo(f"final loss {_fmt(result.final['train_loss'], '.6g')}, "
                    f"accuracy {_fmt(result.final['train_accuracy'], '.2f')}")
         dead = [r for r in result.activations if r.dead_fraction]
@@ -200,8 +203,11 @@ def _print_summary(result: TrialResult, out_dir: Path) -> None:
                f"{settings['loss']}, weight decay {settings['weight_decay']:g}")
     click.echo(f"trained {result.steps} steps ({result.epochs:.2f} epochs) in "
                f"{result.timings.get('train_s', 0.0):.1f} s; total {result.wall_time_s:.1f} s")
+    if result.nan_loss:
+        click.echo(_nan_loss_line(result, "step"))
     if result.diverged:
-        click.echo(f"DIVERGED: {result.divergence}; training stopped there")
+        click.echo(f"DIVERGED: {result.divergence}"
+                   + ("; training stopped there" if result.stopped_early else ""))
     else:
         click.echo(f"test accuracy {_fmt(final['test_accuracy'])}, test loss "
                    f"{_fmt(final['test_loss'])} ({result.dataset.get('test')} examples); "

@@ -145,6 +145,36 @@ def _all_metrics_rows(condition: ConditionResults) -> list[dict[str, Any]]:
     return rows
 
 
+#: The target of the milestone table: a perfect score on an accuracy.
+PERFECT_ACCURACY = 1.0
+
+
+def _milestone_rows(condition: ConditionResults) -> list[dict[str, Any]]:
+    """Per activation: the share of seeds whose accuracy reaches 100 % (Wilson 95 % CI), the
+    share that ends there, and the epoch each first reached it. Empty unless the study
+    compares an accuracy and some trial reached 100 %."""
+    metric = condition.spec.metric
+    if "accuracy" not in metric:
+        return []
+    milestones = [condition.milestone(label, PERFECT_ACCURACY) for label in condition.labels]
+    if not any(m.reached.k for m in milestones):
+        return []
+    rows = []
+    for m in milestones:
+        low, high = m.epoch_quartiles()
+        rows.append({
+            "label": m.label, "trials": m.trials,
+            "reached": f"{m.reached.k} / {m.reached.n}",
+            "rate": f"{m.reached.rate:.2f}" if m.reached.n else "–",
+            "ci": (f"[{m.reached.low:.2f}, {m.reached.high:.2f}]" if m.reached.n else "–"),
+            "ended": f"{m.ended.k} / {m.ended.n}",
+            "median": f"{m.median_epoch:g}" if m.epochs else "–",
+            "quartiles": f"{low:g}–{high:g}" if m.epochs else "–",
+            "range": f"{min(m.epochs):g}–{max(m.epochs):g}" if m.epochs else "–",
+        })
+    return rows
+
+
 def _figures(condition: ConditionResults) -> list[dict[str, str]]:
     """Every figure of a condition as {id, title, caption, png}; absent figures skipped."""
     primary = condition.primary
@@ -206,6 +236,7 @@ def _section(index: int, condition: ConditionResults, include_figures: bool, *,
                        "p_holm": format_p(s.p_holm), "significant": s.significant}
                       for s in expected.steps]},
         "all_metrics": _all_metrics_rows(condition),
+        "milestones": [] if pooled else _milestone_rows(condition),
         "figures": _figures(condition) if include_figures else [],
         "paired_seeds": len(primary.paired_seeds),
     }
@@ -266,6 +297,7 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
         + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),
         "counts": {"total": len(records), "finished": results.count("finished"),
                    "failed": results.count("failed"), "diverged": len(results.diverged),
+                   "nan_loss": len(results.nan_losses),
                    "missing": results.count("missing") + results.count("running"),
                    "other": results.other_trials},
         "divergences": [{"activation": r.trial.activation, "seed": r.trial.seed,
@@ -273,11 +305,31 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
                          "step": (r.result or {}).get("diverged_step"),
                          "reason": (r.result or {}).get("divergence", "")}
                         for r in results.diverged],
+        "nan_losses": _nan_loss_rows(results),
         "failures": [{"activation": r.trial.activation, "seed": r.trial.seed,
                       "condition": condition_label(r.trial.condition), "error": r.error}
                      for r in results.failed],
-        "alpha": 0.05,
+        "alpha": 0.05, "spec_metric": results.metric.title,
     }
+
+
+def _nan_loss_rows(results: StudyResults) -> list[dict[str, Any]]:
+    """Each trial with a NaN loss but finite weights, and how the statistics counted it."""
+    metric = results.metric
+    rows = []
+    for record in results.nan_losses:
+        result = record.result or {}
+        value = record.final(metric.name)
+        counted = (f"kept: {metric.title} {format_value(metric, value)}, counted like "
+                   f"every other trial" if value is not None else
+                   f"diverged: no finite {metric.title}, counted as the worst of its "
+                   f"{'seed' if len(results.conditions) == 1 else 'seed and condition'}")
+        rows.append({"activation": record.trial.activation, "seed": record.trial.seed,
+                     "condition": condition_label(record.trial.condition),
+                     "flag": record.nan_loss, "step": result.get("nan_loss_step"),
+                     "steps": result.get("nan_loss_steps"), "of": result.get("steps"),
+                     "counted": counted})
+    return rows
 
 
 def _environment() -> jinja2.Environment:
@@ -301,13 +353,14 @@ def render_markdown(results: StudyResults) -> str:
 
 
 def _csv_tables(results: StudyResults) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    trials_header = ["condition", "activation", "seed", "status", "diverged", "trial_id",
-                     *METRICS, "duration_s", "error"]
+    trials_header = ["condition", "activation", "seed", "status", "diverged", "nan_loss",
+                     "trial_id", *METRICS, "duration_s", "error"]
     trial_rows = []
     for record in results.records:
         trial_rows.append([
             condition_label(record.trial.condition), record.trial.activation,
-            record.trial.seed, record.status, int(record.diverged), record.trial.trial_id,
+            record.trial.seed, record.status, int(record.diverged), record.nan_loss,
+            record.trial.trial_id,
             *[_csv_number(record.final(name)) for name in METRICS],
             _csv_number(record.stored.duration_s if record.stored else None), record.error])
     summary_header = ["condition", "metric", "activation", "n", "mean", "std", "ci_low",

@@ -20,20 +20,31 @@ from scipy import stats
 
 from actlab.studies.errors import StudyStoreError
 from actlab.studies.expansion import Condition, Trial, condition_label, expand
-from actlab.studies.metrics import METRICS, Metric
+from actlab.studies.metrics import DEFAULT_METRIC, METRICS, Metric
 from actlab.studies.spec import StudySpec, study_spec_from_dict
-from actlab.studies.statistics import CONFIDENCE, Comparison, compare
+from actlab.studies.statistics import (
+    CONFIDENCE,
+    Comparison,
+    Proportion,
+    compare,
+    proportion,
+)
 from actlab.studies.store import STORE_FILE, ResultsStore, StoredTrial
-from actlab.studies.trial_records import final_value
+from actlab.studies.trial_records import final_value, is_diverged, nan_loss, weights_diverged
 
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One trial of the spec and what the store has of it."""
+    """One trial of the spec and what the store has of it.
+
+    `metric` is the study's own: `diverged` speaks of it (non-finite weights, or a
+    non-finite final value of that metric).
+    """
 
     trial: Trial
     stored: StoredTrial | None
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    metric: str = DEFAULT_METRIC
 
     @property
     def status(self) -> str:
@@ -41,13 +52,34 @@ class TrialRecord:
         return "missing" if self.stored is None else self.stored.status
 
     @property
-    def diverged(self) -> bool:
-        return self.stored is not None and self.stored.status == "finished" and \
-            self.stored.diverged
-
-    @property
     def result(self) -> dict[str, Any] | None:
         return None if self.stored is None else self.stored.result
+
+    @property
+    def _finished_result(self) -> dict[str, Any] | None:
+        return self.result if self.status == "finished" else None
+
+    @property
+    def weights_diverged(self) -> bool:
+        """The trainer found the weights non-finite."""
+        result = self._finished_result
+        return result is not None and weights_diverged(result)
+
+    def diverged_on(self, metric: str) -> bool:
+        """Diverged as far as `metric` goes: non-finite weights or a non-finite final value."""
+        result = self._finished_result
+        return result is not None and is_diverged(result, metric)
+
+    @property
+    def diverged(self) -> bool:
+        """Diverged on the study's metric."""
+        return self.diverged_on(self.metric)
+
+    @property
+    def nan_loss(self) -> str:
+        """`NaN loss: <cause>` when a loss was non-finite while the weights stayed finite."""
+        result = self._finished_result
+        return "" if result is None else nan_loss(result)
 
     @property
     def error(self) -> str:
@@ -57,10 +89,50 @@ class TrialRecord:
         return self.stored.error.splitlines()[0]
 
     def final(self, metric: str) -> float | None:
-        """A final metric of a finished, non-diverged trial (None otherwise)."""
-        if self.status != "finished" or self.diverged or self.result is None:
+        """A finite final metric of a finished trial with finite weights (None otherwise).
+
+        A trial with a NaN loss but finite weights keeps its (finite) metrics.
+        """
+        result = self._finished_result
+        if result is None or weights_diverged(result):
             return None
-        return final_value(self.result, metric)
+        return final_value(result, metric)
+
+    def first_reached(self, metric: str, target: float) -> float | None:
+        """The epoch of the first evaluation at which `metric` reached `target` (higher is
+        better) or fell to it (lower is better); None if it never did or the trial has no
+        usable history."""
+        result = self._finished_result
+        if result is None or weights_diverged(result):
+            return None
+        better = METRICS[metric].higher_is_better
+        for record in result.get("history", []):
+            value = record.get(metric)
+            if value is not None and (value >= target if better else value <= target):
+                return float(record["epoch"])
+        return None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """How many seeds of one activation reach a target value, and at which epoch."""
+
+    label: str
+    target: float
+    trials: int                 # finished trials with finite weights
+    reached: Proportion         # reached the target at some evaluation
+    ended: Proportion           # held it at the end (final value)
+    epochs: tuple[float, ...]   # first epoch it was reached, per seed that reached it
+
+    @property
+    def median_epoch(self) -> float:
+        return float(np.median(self.epochs)) if self.epochs else math.nan
+
+    def epoch_quartiles(self) -> tuple[float, float]:
+        if not self.epochs:
+            return math.nan, math.nan
+        low, high = np.percentile(self.epochs, [25, 75])
+        return float(low), float(high)
 
 
 @dataclass(frozen=True)
@@ -133,14 +205,35 @@ class ConditionResults:
         for name, metric in METRICS.items():
             values: dict[str, dict[Hashable, float | None]] = defaultdict(dict)
             diverged: dict[str, set[Hashable]] = defaultdict(set)
+            flagged: dict[str, set[Hashable]] = defaultdict(set)
             for record in self.records:
-                values[record.trial.activation][self.block(record)] = record.final(name)
-                if record.diverged:
-                    diverged[record.trial.activation].add(self.block(record))
+                block = self.block(record)
+                values[record.trial.activation][block] = record.final(name)
+                if record.diverged_on(name):
+                    diverged[record.trial.activation].add(block)
+                elif record.nan_loss:
+                    flagged[record.trial.activation].add(block)
             expected = self.spec.expected_ranking if name == self.spec.metric else ()
             out[name] = compare(values, metric, labels=self.labels, seeds=self.blocks(),
-                                diverged=diverged, expected_ranking=expected, unit=self.unit)
+                                diverged=diverged, expected_ranking=expected, unit=self.unit,
+                                flagged=flagged)
         return out
+
+    def milestone(self, label: str, target: float, metric: str | None = None) -> Milestone:
+        """How many of `label`'s seeds reach `target` in `metric` (the study's by default),
+        with a Wilson interval, and the epoch at which each first reached it."""
+        metric = metric or self.spec.metric
+        usable = [r for r in self.records_of(label)
+                  if r.status == "finished" and not r.weights_diverged]
+        firsts = [r.first_reached(metric, target) for r in usable]
+        better = METRICS[metric].higher_is_better
+        ended = 0
+        for record in usable:
+            value = record.final(metric)
+            ended += int(value is not None and (value >= target if better else value <= target))
+        epochs = tuple(e for e in firsts if e is not None)
+        return Milestone(label, target, len(usable), proportion(len(epochs), len(usable)),
+                         proportion(ended, len(usable)), epochs)
 
     @property
     def primary(self) -> Comparison:
@@ -193,6 +286,11 @@ class StudyResults:
         return [r for r in self.records if r.diverged]
 
     @property
+    def nan_losses(self) -> list[TrialRecord]:
+        """Finished trials whose loss was non-finite while their weights stayed finite."""
+        return [r for r in self.records if r.nan_loss and not r.weights_diverged]
+
+    @property
     def failed(self) -> list[TrialRecord]:
         return [r for r in self.records if r.status == "failed"]
 
@@ -241,7 +339,7 @@ def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyR
             record_curves = {}
             if curves and held is not None and held.status == "finished":
                 record_curves = _curves(store, trial.trial_id)
-            records.append(TrialRecord(trial, held, record_curves))
+            records.append(TrialRecord(trial, held, record_curves, spec.metric))
         other = len(set(stored) - {t.trial_id for t in trials})
     by_condition: dict[Condition, list[TrialRecord]] = defaultdict(list)
     for record in records:

@@ -28,7 +28,7 @@ from actlab.studies.expansion import Trial, expand
 from actlab.studies.progress import StudyProgress
 from actlab.studies.spec import StudySpec
 from actlab.studies.store import STORE_FILE, ResultsStore
-from actlab.studies.trial_records import is_diverged, metric_points
+from actlab.studies.trial_records import is_diverged, metric_points, nan_loss
 from actlab.training.recipes import recipe_for
 
 DEFAULT_RUNS_DIR = Path("actlab-runs")
@@ -49,6 +49,7 @@ class StudyRun:
     failed: int
     diverged: int
     wall_s: float
+    nan_loss: int = 0
 
     @property
     def complete(self) -> bool:
@@ -61,6 +62,9 @@ class StudyRun:
                 f"already stored, {self.ran} run ({self.finished} finished")
         if self.diverged:
             text += f", {self.diverged} of them diverged"
+        if self.nan_loss:
+            text += (f", {self.nan_loss} with a NaN loss but finite weights (kept, not "
+                     f"diverged)")
         text += f", {self.failed} failed) in {self.wall_s:.0f} s"
         return text
 
@@ -160,7 +164,7 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
         todo = [t for t in trials if t.trial_id not in done]
         if todo and check_inputs:
             check_study_inputs(spec, todo)
-        counts = {"finished": 0, "failed": 0, "diverged": 0}
+        counts = {"finished": 0, "failed": 0, "diverged": 0, "nan_loss": 0}
         if todo:
             own = executor is None
             executor = executor or LocalProcessExecutor(workers)
@@ -170,7 +174,8 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
             if own:
                 executor.shutdown()
     return StudyRun(spec, output_dir, len(trials), len(done), len(todo), counts["finished"],
-                    counts["failed"], counts["diverged"], time.perf_counter() - started)
+                    counts["failed"], counts["diverged"], time.perf_counter() - started,
+                    counts["nan_loss"])
 
 
 def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: list[Trial],
@@ -195,9 +200,10 @@ def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: li
         launch()
         for outcome in executor.completed():
             in_flight -= 1
-            diverged = _store_outcome(store, outcome)
+            diverged, flagged = _store_outcome(store, outcome, spec.metric)
             counts["failed" if outcome.status == "failed" else "finished"] += 1
             counts["diverged"] += int(diverged)
+            counts["nan_loss"] += int(flagged and not diverged)
             display.finished(failed=outcome.status == "failed", diverged=diverged)
             launch()
     except BaseException:
@@ -206,14 +212,18 @@ def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: li
         raise
 
 
-def _store_outcome(store: ResultsStore, outcome: TrialOutcome) -> bool:
-    """Write one outcome to the store; whether the trial diverged."""
+def _store_outcome(store: ResultsStore, outcome: TrialOutcome, metric: str
+                   ) -> tuple[bool, bool]:
+    """Write one outcome to the store; whether the trial diverged (non-finite weights or
+    study metric) and whether it had a NaN loss with finite weights."""
     if outcome.status == "finished" and outcome.result is not None:
-        diverged = is_diverged(outcome.result)
+        diverged = is_diverged(outcome.result, metric)
+        flag = nan_loss(outcome.result)
         store.record_finished(outcome.trial_id, outcome.result, diverged=diverged,
                               metrics=metric_points(outcome.result),
-                              duration_s=outcome.duration_s, worker=outcome.worker)
-        return diverged
+                              duration_s=outcome.duration_s, worker=outcome.worker,
+                              nan_loss=flag)
+        return diverged, bool(flag)
     store.record_failed(outcome.trial_id, outcome.error or "the trial failed without a message",
                         duration_s=outcome.duration_s, worker=outcome.worker)
-    return False
+    return False, False

@@ -6,8 +6,10 @@ the Friedman test (blocks = seeds), then two-sided Wilcoxon signed-rank tests fo
 pair with Holm's correction, and a ranking by mean rank. Verdicts say only what the
 p-values support, and say so when there are too few seeds for any test to succeed.
 
-Diverged trials count as the worst result of their seed (below every finite value);
-missing trials (failed, not run) remove their seed from the paired tests.
+Diverged trials (non-finite weights or a non-finite value of the metric) count as the
+worst result of their seed (below every finite value); missing trials (failed, not run)
+remove their seed from the paired tests. Trials flagged with a NaN loss but finite weights
+and a finite metric keep their value and count like every other trial; a note says so.
 """
 
 from __future__ import annotations
@@ -42,10 +44,39 @@ class Summary:
     confidence: float = CONFIDENCE
     diverged: int = 0
     missing: int = 0
+    flagged: int = 0  # values kept although their trial had a NaN loss
 
     @property
     def half_width(self) -> float:
         return (self.ci_high - self.ci_low) / 2
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """k successes of n trials, with Wilson's score interval for the success rate."""
+
+    k: int
+    n: int
+    low: float
+    high: float
+    confidence: float = CONFIDENCE
+
+    @property
+    def rate(self) -> float:
+        return self.k / self.n if self.n else math.nan
+
+
+def proportion(k: int, n: int, confidence: float = CONFIDENCE) -> Proportion:
+    """k of n with Wilson's score interval (NaN bounds when n = 0).
+
+    Wilson's interval, unlike k/n ± z·√(p(1−p)/n), stays inside [0, 1] and is not empty
+    at k = n: 20 of 20 successes give [0.84, 1], not a certainty.
+    """
+    if n == 0:
+        return Proportion(0, 0, math.nan, math.nan, confidence)
+    interval = stats.binomtest(k, n).proportion_ci(confidence_level=confidence,
+                                                   method="wilson")
+    return Proportion(k, n, float(interval.low), float(interval.high), confidence)
 
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -294,19 +325,25 @@ def wilcoxon_pair(a: str, b: str, x: np.ndarray, y: np.ndarray, metric: Metric) 
 def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
             labels: Sequence[str], seeds: Sequence[Hashable],
             diverged: Mapping[str, set[Hashable]] | None = None, alpha: float = ALPHA,
-            expected_ranking: Sequence[str] = (), unit: str = "seed") -> Comparison:
+            expected_ranking: Sequence[str] = (), unit: str = "seed",
+            flagged: Mapping[str, set[Hashable]] | None = None) -> Comparison:
     """Summaries, Friedman, pairwise Wilcoxon + Holm, ranking and verdicts for one metric.
 
     `values[label][seed]` is the metric of that trial (None when missing); `diverged`
-    lists, per label, the seeds whose trial diverged.
+    lists, per label, the seeds whose trial diverged; `flagged`, those whose trial had a
+    NaN loss with finite weights and keeps its value (they count normally; a note says so).
     """
     diverged = {label: set(diverged.get(label, set())) if diverged else set()
                 for label in labels}
+    flagged = {label: (set(flagged.get(label, set())) if flagged else set()) - diverged[label]
+               for label in labels}
     summaries = {}
     for label in labels:
         by_seed = values.get(label, {})
         ok = [by_seed.get(s) for s in seeds if s not in diverged[label]]
+        kept = {s for s in flagged[label] & set(seeds) if by_seed.get(s) is not None}
         summaries[label] = summarize(ok, diverged=len(diverged[label] & set(seeds)))
+        summaries[label] = dataclasses.replace(summaries[label], flagged=len(kept))
     # An activation without a single result (every trial failed) cannot be ranked; leaving
     # it in would remove every seed from the paired tests of the others.
     ranked = [label for label in labels if summaries[label].n or summaries[label].diverged]
@@ -315,6 +352,14 @@ def compare(values: Mapping[str, Mapping[int, float | None]], metric: Metric, *,
     if unranked:
         notes.insert(0, f"{', '.join(unranked)}: no {metric.title} in any seed (failed or "
                         f"not run), so not ranked or tested")
+    n_flagged = sum(summaries[label].flagged for label in labels)
+    if n_flagged:
+        by_label = ", ".join(f"{label} {summaries[label].flagged}" for label in labels
+                             if summaries[label].flagged)
+        notes.append(f"{n_flagged} trial(s) had a NaN loss but finite weights and a finite "
+                     f"{metric.title} ({by_label}): a NaN loss is not divergence, so they "
+                     f"keep their {metric.title} and count normally in the means, ranking "
+                     f"and tests")
     ranks = np.full(len(labels), math.nan)
     ranks[[labels.index(label) for label in ranked]] = mean_ranks(matrix, metric)
     means = [summaries[label].mean for label in labels]

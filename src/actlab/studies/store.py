@@ -4,7 +4,9 @@ Tables:
 
 - `meta`: the study's name and its spec (JSON), so a folder knows what it holds;
 - `trials`: one row per trial (identity = hash of its config): status `running`,
-  `finished` or `failed`, whether it diverged, its config, result and error;
+  `finished` or `failed`, whether it diverged (non-finite weights or a non-finite study
+  metric), the flag of a NaN loss with finite weights (`nan_loss`, NULL when none), its
+  config, result and error;
 - `metrics`: the trial's curves, one row per (trial, metric name, step).
 
 Every trial's result and metrics are written in one transaction, in WAL mode, so a
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS trials (
     config TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
     diverged INTEGER NOT NULL DEFAULT 0,
+    nan_loss TEXT,
     result TEXT,
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -88,6 +91,7 @@ class StoredTrial:
     attempts: int
     duration_s: float | None
     worker: str | None
+    nan_loss: str | None = None
 
 
 class ResultsStore:
@@ -105,6 +109,9 @@ class ResultsStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+            if "nan_loss" not in columns:  # a store written before the column existed
+                self._db.execute("ALTER TABLE trials ADD COLUMN nan_loss TEXT")
         except sqlite3.DatabaseError as err:
             raise StudyStoreError(f"{self.path} is not a usable results store ({err}); "
                                   f"move it away or choose another output folder") from None
@@ -157,7 +164,7 @@ class ResultsStore:
                 "INSERT INTO trials (trial_id, activation, seed, condition, config, status, "
                 "attempts, started_at) VALUES (?, ?, ?, ?, ?, 'running', 1, ?) "
                 "ON CONFLICT (trial_id) DO UPDATE SET status = 'running', diverged = 0, "
-                "result = NULL, error = NULL, attempts = attempts + 1, "
+                "nan_loss = NULL, result = NULL, error = NULL, attempts = attempts + 1, "
                 "started_at = excluded.started_at, finished_at = NULL, duration_s = NULL",
                 (trial_id, activation, seed, _dumps([list(c) for c in condition]),
                  _dumps(config), time.time()))
@@ -165,13 +172,17 @@ class ResultsStore:
 
     def record_finished(self, trial_id: str, result: Mapping[str, Any], *, diverged: bool,
                         metrics: Iterable[MetricPoint], duration_s: float | None = None,
-                        worker: str | None = None) -> None:
-        """Store a finished trial's result and its curves in one transaction."""
+                        worker: str | None = None, nan_loss: str | None = None) -> None:
+        """Store a finished trial's result and its curves in one transaction.
+
+        `nan_loss` flags a NaN loss with finite weights (not divergence).
+        """
         with self._transaction() as db:
             updated = db.execute(
-                "UPDATE trials SET status = 'finished', diverged = ?, result = ?, error = NULL, "
-                "finished_at = ?, duration_s = ?, worker = ? WHERE trial_id = ?",
-                (int(diverged), _dumps(result), time.time(), duration_s, worker, trial_id))
+                "UPDATE trials SET status = 'finished', diverged = ?, nan_loss = ?, result = ?, "
+                "error = NULL, finished_at = ?, duration_s = ?, worker = ? WHERE trial_id = ?",
+                (int(diverged), nan_loss or None, _dumps(result), time.time(), duration_s,
+                 worker, trial_id))
             if updated.rowcount != 1:
                 raise StudyStoreError(f"trial {trial_id} finished but was never started in "
                                       f"{self.path}")
@@ -187,8 +198,8 @@ class ResultsStore:
         """Store that a trial raised, with its error message."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE trials SET status = 'failed', result = NULL, error = ?, finished_at = ?, "
-                "duration_s = ?, worker = ? WHERE trial_id = ?",
+                "UPDATE trials SET status = 'failed', nan_loss = NULL, result = NULL, error = ?, "
+                "finished_at = ?, duration_s = ?, worker = ? WHERE trial_id = ?",
                 (error, time.time(), duration_s, worker, trial_id))
             db.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
 
@@ -201,11 +212,13 @@ class ResultsStore:
         """Stored trials (all, or those with the given ids that exist), in insertion order."""
         rows = self._db.execute(
             "SELECT trial_id, activation, seed, condition, config, status, diverged, result, "
-            "error, attempts, duration_s, worker FROM trials ORDER BY rowid").fetchall()
+            "error, attempts, duration_s, worker, nan_loss FROM trials ORDER BY rowid"
+        ).fetchall()
         wanted = None if trial_ids is None else set(trial_ids)
         return [StoredTrial(r[0], r[1], r[2], tuple(tuple(c) for c in json.loads(r[3])),
                             json.loads(r[4]), r[5], bool(r[6]),
-                            None if r[7] is None else json.loads(r[7]), r[8], r[9], r[10], r[11])
+                            None if r[7] is None else json.loads(r[7]), r[8], r[9], r[10], r[11],
+                            r[12])
                 for r in rows if wanted is None or r[0] in wanted]
 
     def metric_points(self, trial_id: str) -> list[MetricPoint]:

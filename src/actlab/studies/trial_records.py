@@ -12,6 +12,7 @@ The store keeps every curve in its metrics table under these names:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,15 +25,32 @@ ACTIVATION_FIELDS = {"mean": "act_mean", "std": "act_std", "dead_fraction": "dea
                      "saturated_unit_fraction": "saturated_unit_fraction"}
 
 
-def is_diverged(result: Mapping[str, Any]) -> bool:
-    """Whether the trainer flagged the trial as diverged (a non-finite loss or weights)."""
+def weights_diverged(result: Mapping[str, Any]) -> bool:
+    """Whether the trainer found the trial's weights non-finite."""
     return bool(result.get("diverged", False))
 
 
 def final_value(result: Mapping[str, Any], metric: str) -> float | None:
-    """A final metric (test_accuracy, ...) of the trial; None when it has none."""
+    """A final metric (test_accuracy, ...) of the trial; None when it has none or it is
+    not finite."""
     value = result.get("final", {}).get(metric)
-    return None if value is None else float(value)
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return float(value)
+
+
+def is_diverged(result: Mapping[str, Any], metric: str) -> bool:
+    """Diverged on `metric`: non-finite weights, or a non-finite (missing) final metric.
+
+    A NaN loss alone is not divergence: with finite weights the accuracies stay meaningful
+    (see `nan_loss`).
+    """
+    return weights_diverged(result) or final_value(result, metric) is None
+
+
+def nan_loss(result: Mapping[str, Any]) -> str:
+    """The trainer's flag for a non-finite loss with finite weights (empty when none)."""
+    return str(result.get("nan_loss") or "")
 
 
 def metric_points(result: Mapping[str, Any]) -> list[MetricPoint]:

@@ -100,8 +100,10 @@ class TrialConfig:
     Exactly one of `epochs` and `steps` is set. `batch_size=0` means full batch.
     `train_samples`/`test_samples` keep only the first examples of each split.
     `weight_decay` applies to the model's own decay set where it has one (the CIFAR-10
-    tutorial's FC layers), else to every parameter. A nan or inf training loss marks the
-    trial diverged and stops it; `stop_on_divergence=False` trains on, as Keras's `fit`.
+    tutorial's FC layers), else to every parameter. Weights that become nan or inf mark the
+    trial diverged and stop it; `stop_on_divergence=False` trains on, as Keras's `fit`. A
+    nan loss with finite weights (Keras's cross-entropy of an all-zero output row) is not
+    divergence: it is recorded (`TrialResult.nan_loss`) and training goes on.
     """
 
     dataset: str = "mnist1d"

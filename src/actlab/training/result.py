@@ -118,7 +118,13 @@ class PredictionSnapshot:
 
 @dataclass(frozen=True)
 class TrialResult:
-    """Everything one trial measured."""
+    """Everything one trial measured.
+
+    `diverged`: the weights became non-finite (at `diverged_step`; `divergence` says how).
+    `nan_loss`: a loss was nan or inf while the weights stayed finite (`NaN loss: a
+    sample's outputs were all zero`), first at `nan_loss_step`, on `nan_loss_steps` steps;
+    such a trial's accuracies stay meaningful.
+    """
 
     config: dict[str, Any]
     final: dict[str, float | None]
@@ -135,6 +141,10 @@ class TrialResult:
     diverged_step: int | None = None
     divergence: str = ""
     stopped_early: bool = False
+    weights_finite: bool = True
+    nan_loss: str = ""
+    nan_loss_step: int | None = None
+    nan_loss_steps: int = 0
     steps: int = 0
     epochs: float = 0.0
     wall_time_s: float = 0.0

@@ -21,7 +21,7 @@ def toy_config(activation: str, *, seed: int = 0, epochs: int = SEED_000_EPOCHS,
     cross-entropy on the activation's outputs; loss and accuracy are recorded every
     epoch as Keras's history does. A nan loss (a ReLU sample whose outputs are all zero:
     Keras divides by their sum) does not stop training, as it does not stop Keras's fit;
-    the trial is still marked diverged at that epoch.
+    the weights stay finite, so it is recorded as `nan_loss`, not as divergence.
     """
     return TrialConfig(
         dataset="toy", model="shallow", activation=activation, data_seed=seed, seed=seed,

@@ -3,8 +3,12 @@
 Keras semantics where seed 000 depends on them: the examples are reshuffled every
 epoch, the last batch of an epoch may be smaller, and the train loss and accuracy of
 an epoch are the means over its batches, each measured before its own update.
-A loss that becomes nan or inf marks the trial as diverged at that step and stops it,
-unless the config asks to go on (as Keras's `fit` does, for seed 000's faithful runs).
+Divergence means weights that are no longer finite: it is checked whenever a loss is
+nan or inf, and the trial stops there unless the config asks to go on (as Keras's `fit`
+does, for seed 000's faithful runs). A non-finite loss with finite weights is not
+divergence (Keras's categorical cross-entropy of an all-zero ReLU output row is 0/0 = nan,
+the row passes no gradient and training goes on): it is recorded as `nan_loss`, with the
+first such step and how many steps had one.
 """
 
 from __future__ import annotations
@@ -51,10 +55,14 @@ class LoopOutcome:
 
     steps: int = 0
     epochs: float = 0.0
-    diverged: bool = False
+    diverged: bool = False  # the weights became non-finite
     diverged_step: int | None = None
     divergence: str = ""
     stopped: bool = False  # training ended at the divergence, before its budget
+    weights_finite: bool = True  # every parameter finite when training ended
+    nan_loss: str = ""  # `NaN loss: <cause>` when a loss was non-finite with finite weights
+    nan_loss_step: int | None = None
+    nan_loss_steps: int = 0
     last_train: tuple[float | None, float | None] = (None, None)
     seconds: dict[str, float] = field(default_factory=dict)  # time in probes, evaluations
 
@@ -68,6 +76,27 @@ class _Window:
     sizes: list[int] = field(default_factory=list)
     unread: int = 0  # losses at the end of `losses` not yet read to the host
     loss_values: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _NonFinite:
+    """The non-finite losses of one read: the first one's step and value, and their count."""
+
+    step: int
+    value: float
+    count: int
+
+
+def nan_loss_cause(outputs: torch.Tensor) -> str:
+    """Why a loss of these (finite-weight) outputs is not finite, in words."""
+    outputs = outputs.detach()
+    if not bool(torch.isfinite(outputs).all()):
+        return "the network's outputs were not finite"
+    if bool((outputs == 0).all(dim=-1).any()):
+        return "a sample's outputs were all zero"
+    if bool((outputs.sum(dim=-1) == 0).any()):
+        return "a sample's outputs summed to zero"
+    return "the loss of finite outputs was not finite"
 
 
 class TrainingLoop:
@@ -180,9 +209,9 @@ class TrainingLoop:
             self.optimizer.step()
             if window.unread >= self.sync_every or gradient_due or eval_due:
                 bad = self._read_losses(window, step)
-                if bad is not None and not outcome.diverged:
-                    self._diverged(outcome, *bad)
-                    if self.stop_on_divergence:
+                if bad is not None:
+                    self._non_finite_loss(outcome, bad, out, step)
+                    if outcome.diverged and self.stop_on_divergence:
                         outcome.stopped = True
                         break
             if self._due(step, self.probes.activation_every) and self.activation_probe:
@@ -193,9 +222,14 @@ class TrainingLoop:
             self.progress.advance()
         else:
             bad = self._read_losses(window, step)
-            if bad is not None and not outcome.diverged:
-                self._diverged(outcome, *bad)
-                outcome.stopped = self.stop_on_divergence
+            if bad is not None:
+                self._non_finite_loss(outcome, bad, None, step)
+                outcome.stopped = outcome.diverged and self.stop_on_divergence
+        outcome.weights_finite = self._weights_finite()
+        if not outcome.weights_finite and not outcome.diverged:
+            # Non-finite gradients with a finite loss on the last step: caught here.
+            outcome.diverged, outcome.diverged_step = True, step
+            outcome.divergence = f"the weights were non-finite after the last step ({step})"
         outcome.steps = step
         outcome.seconds = self.seconds
         outcome.epochs = step / self.steps_per_epoch
@@ -210,11 +244,29 @@ class TrainingLoop:
                 self._probe_activations(step, histograms=self.probes.histogram_every > 0)
         return outcome
 
-    @staticmethod
-    def _diverged(outcome: LoopOutcome, step: int, value: float) -> None:
-        outcome.diverged = True
-        outcome.diverged_step = step
-        outcome.divergence = f"the training loss became {value} at step {step}"
+    def _weights_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for _, p in self.named_parameters)
+
+    def _non_finite_loss(self, outcome: LoopOutcome, bad: _NonFinite,
+                         out: torch.Tensor | None, step: int) -> None:
+        """A read found non-finite losses: divergence if the weights are no longer finite,
+        else a NaN loss that training goes on through."""
+        if outcome.diverged:
+            return
+        if not self._weights_finite():
+            outcome.diverged = True
+            outcome.diverged_step = bad.step
+            outcome.divergence = (f"the weights became non-finite (the training loss was "
+                                  f"{bad.value} at step {bad.step})")
+            self.progress.status(f"diverged at step {bad.step}")
+            return
+        outcome.nan_loss_steps += bad.count
+        if outcome.nan_loss_step is None:
+            outcome.nan_loss_step = bad.step
+            # The outputs in hand are the bad step's only when the losses are read every step.
+            cause = nan_loss_cause(out) if out is not None and bad.step == step else ""
+            kind = "NaN" if math.isnan(bad.value) else "infinite"
+            outcome.nan_loss = f"{kind} loss: {cause or 'the weights stayed finite'}"
 
     # -- pieces --------------------------------------------------------------------------------
     def _set_lr(self, lr: float) -> None:
@@ -222,8 +274,8 @@ class TrainingLoop:
             if group["lr"] != lr:
                 group["lr"] = lr
 
-    def _read_losses(self, window: _Window, step: int) -> tuple[int, float] | None:
-        """Copy unread losses to the host; (step, value) of the first non-finite one, if any."""
+    def _read_losses(self, window: _Window, step: int) -> _NonFinite | None:
+        """Copy unread losses to the host; the first non-finite one and their count, if any."""
         if not window.unread:
             return None
         fresh = torch.stack(window.losses[-window.unread:]).tolist()
@@ -232,12 +284,10 @@ class TrainingLoop:
         window.loss_values.extend(fresh)
         with self._timed("probes"):
             self.recorder.step_loss(first_step, [finite_or_none(v) for v in fresh])
-        for offset, value in enumerate(fresh):
-            if not math.isfinite(value):
-                self.progress.status(f"diverged at step {first_step + offset}")
-                return first_step + offset, value
+        bad = [(first_step + offset, value) for offset, value in enumerate(fresh)
+               if not math.isfinite(value)]
         self.progress.status(f"loss {fresh[-1]:.4g}")
-        return None
+        return _NonFinite(bad[0][0], bad[0][1], len(bad)) if bad else None
 
     def _train_means(self, window: _Window) -> tuple[float | None, float | None]:
         sizes = torch.tensor(window.sizes, dtype=torch.float64)
