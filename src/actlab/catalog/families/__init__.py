@@ -15,6 +15,8 @@ FAMILY_MODULES = (
     "softmax",
     "glu",
     "polynomial",
+    "searched",
+    "oscillating",
 )
 
 
