@@ -17,6 +17,7 @@ FAMILY_MODULES = (
     "polynomial",
     "searched",
     "oscillating",
+    "squashing",
 )
 
 
