@@ -342,3 +342,68 @@ def screenshot_stats(png: str | os.PathLike) -> ScreenshotStats:
     grey = pixels[..., :3].mean(axis=-1) if pixels.ndim == 3 else pixels
     return ScreenshotStats(grey.shape[1], grey.shape[0], float(grey.var()),
                            float((grey < 0.94).mean()))
+
+
+class LivePage:
+    """A page open in headless Chromium that a test can script: run JavaScript, wait for
+    a condition, take screenshots; `report()` gives what the console saw so far."""
+
+    def __init__(self, tools: _DevTools, url: str, width: int, height: int) -> None:
+        self._tools = tools
+        self.url = url
+        self.width = width
+        self.height = height
+
+    def evaluate(self, expression: str, *, await_promise: bool = False):
+        """The value of a JavaScript expression (JSON-serialisable), or BrowserError."""
+        result = self._tools.call("Runtime.evaluate", expression=expression,
+                                  returnByValue=True, awaitPromise=await_promise)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text", "")
+            raise BrowserError(f"{expression!r} threw: {text}")
+        return result["result"].get("value")
+
+    def wait_until(self, expression: str, *, timeout: float = 60.0, poll: float = 0.1):
+        """Evaluate `expression` until it is truthy; its value, or BrowserError on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise BrowserError(f"{expression!r} was still {value!r} after {timeout:g} s")
+            self._tools.drain(poll)
+
+    def screenshot(self, path: str | os.PathLike, *, full_page: bool = False) -> Path:
+        height = self.evaluate("document.documentElement.scrollHeight") if full_page \
+            else self.height
+        _capture(self._tools, Path(path), self.width, int(height))
+        return Path(path)
+
+    def report(self) -> PageReport:
+        """Console messages, exceptions and requests seen since the page was opened."""
+        report = PageReport(self.url)
+        _collect(report, self._tools.events)
+        return report
+
+
+@contextlib.contextmanager
+def open_page(page: str | os.PathLike, *, width: int = 1366, height: int = 900,
+              timeout: float = 60.0) -> Iterator[LivePage]:
+    """Open a page in headless Chromium (after its load event) for a test to script."""
+    url = page_url(page)
+    with _running_chromium(timeout) as websocket_url:
+        tools = _DevTools(websocket_url, timeout)
+        try:
+            for domain in ("Runtime", "Log", "Network", "Page"):
+                tools.call(f"{domain}.enable")
+            tools.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                       deviceScaleFactor=1, mobile=False)
+            tools.events.clear()
+            tools.call("Page.navigate", url=url)
+            if not tools.wait_for("Page.loadEventFired", time.monotonic() + timeout):
+                raise BrowserError(f"{url} did not finish loading in {timeout:g} s")
+            yield LivePage(tools, url, width, height)
+        finally:
+            tools.close()

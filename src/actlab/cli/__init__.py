@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "actlab.cli.theory_commands",
     "actlab.cli.bench_commands",
     "actlab.cli.kernel_commands",
+    "actlab.cli.playground_commands",
 )
 
 

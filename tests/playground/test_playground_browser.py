@@ -1,0 +1,137 @@
+"""The playground in real headless Chromium: it loads cleanly, deep links plot, edits
+redraw, training updates its loss and boundary live, and nothing comes from the internet."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+
+import pytest
+
+from actlab.catalog.registry import registry
+from support.browser import find_chromium, open_page, screenshot_stats
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason="needs chromium"),
+]
+pytest.importorskip("websocket")
+
+
+def _traces(page, plot: str) -> list[str]:
+    return page.evaluate(f"document.getElementById('{plot}').data.map(t => t.name)")
+
+
+def _check_clean(page, server) -> None:
+    report = page.report()
+    assert report.errors == [], [(m.level, m.text) for m in report.errors]
+    foreign = [u for u in report.requests
+               if not (u.startswith(server.url) or u.startswith(server.ws_url)
+                       or u.startswith("data:") or u.startswith("blob:"))]
+    assert foreign == []
+
+
+def _not_blank(page, path) -> None:
+    stats = screenshot_stats(page.screenshot(path))
+    assert not stats.looks_blank(), stats
+
+
+def test_deep_link_plots_its_activations(playground_server, tmp_path):
+    with open_page(playground_server.url + "/?activations=gelu,mish") as page:
+        page.wait_until("window.actlabPlayground && actlabPlayground.renders.functions >= 1 "
+                        "&& actlabPlayground.renders.vectors >= 1")
+        for plot in ("plot-f", "plot-f1", "plot-f2"):
+            assert _traces(page, plot) == ["gelu", "mish"]
+            lengths = page.evaluate(f"document.getElementById('{plot}').data"
+                                    ".map(t => t.y.length)")
+            assert min(lengths) >= 401
+        assert _traces(page, "plot-transformation") == ["y = x (inputs)", "gelu", "mish"]
+        # The card of each function shows its formula as MathML, typeset by KaTeX.
+        assert page.evaluate("document.querySelectorAll('#function-cards math').length") == 2
+        # Seed 004's vector and its scaled version, as bars of softmax, sparsemax, log_softmax.
+        assert page.evaluate("document.querySelectorAll('#vector-plots .js-plotly-plot')"
+                             ".length") == 2
+        assert _traces(page, "plot-vector-0") == ["softmax", "sparsemax", "log_softmax"]
+        assert "activations=gelu,mish" in page.evaluate("location.search")
+        _not_blank(page, tmp_path / "functions.png")
+        _check_clean(page, playground_server)
+
+
+def test_editing_the_activations_redraws(playground_server):
+    with open_page(playground_server.url + "/?activations=elu,relu") as page:
+        page.wait_until("actlabPlayground.renders.functions >= 1")
+        page.evaluate("document.getElementById('add-activation').value = 'tanh';"
+                      "document.getElementById('add-button').click()")
+        page.wait_until("document.getElementById('plot-f').data.some(t => t.name === 'tanh')")
+        assert _traces(page, "plot-f") == ["elu", "relu", "tanh"]
+        assert "activations=elu,relu,tanh" in page.evaluate("location.search")
+        # Remove relu with its card's button.
+        page.evaluate("document.querySelectorAll('.card-head button')[1].click()")
+        page.wait_until("!document.getElementById('plot-f').data.some(t => t.name === 'relu')")
+        # ELU's alpha slider: alpha = 2 redraws f(-5) = 2 (e^-5 - 1).
+        page.evaluate("""(() => { const n = document.querySelector('.card input[type=number]');
+                          n.value = '2'; n.dispatchEvent(new Event('change')); })()""")
+        page.wait_until("document.getElementById('plot-f').data[0].name === 'elu(alpha=2)'")
+        first = page.evaluate("document.getElementById('plot-f').data[0].y[0]")
+        assert first == pytest.approx(2 * (math.exp(-5) - 1), rel=1e-6)
+        assert "activations=elu(alpha=2),tanh" in urllib.parse.unquote(
+            page.evaluate("location.search"))
+        # A bad name is reported on the page, and the plots stay as they were.
+        page.evaluate("document.getElementById('add-activation').value = 'mush';"
+                      "document.getElementById('add-button').click()")
+        page.wait_until("document.getElementById('functions-status').textContent"
+                        ".includes('mish')")
+        assert len(_traces(page, "plot-f")) == 2
+
+
+def test_training_updates_loss_and_boundary_live(playground_server, tmp_path):
+    url = (playground_server.url + "/?view=training&dataset=xor&train=relu,tanh&steps=400"
+           "&points=200&lr=0.1&hidden=6,6")
+    with open_page(url) as page:
+        page.wait_until("!!(window.Plotly && document.getElementById('train-start'))")
+        page.evaluate("document.getElementById('train-start').click()")
+        page.wait_until("actlabPlayground.renders.training >= 1", timeout=120)
+        early = page.evaluate("JSON.stringify(document.getElementById('plot-boundary-0')"
+                              ".data[0].z)")
+        page.wait_until("document.getElementById('train-status').textContent"
+                        ".startsWith('done')", timeout=300)
+        page.wait_until("document.getElementById('plot-loss').data[0].x.slice(-1)[0] === 400")
+        loss = page.evaluate("document.getElementById('plot-loss').data.map(t => t.y)")
+        assert len(loss) == 4 and all(len(y) >= 2 for y in loss)
+        assert loss[0][-1] < loss[0][0]  # relu's training loss fell
+        late = page.evaluate("JSON.stringify(document.getElementById('plot-boundary-0')"
+                             ".data[0].z)")
+        assert early != late
+        assert json.loads(late) and len(json.loads(late)) == 41
+        assert _traces(page, "plot-grad-norms") == ["relu", "tanh"]
+        assert len(page.evaluate("document.getElementById('plot-dead').data[0].y")) == 2
+        _not_blank(page, tmp_path / "training.png")
+        _check_clean(page, playground_server)
+
+
+def test_theory_view_shows_numbers_phase_diagram_and_depth(playground_server, tmp_path):
+    with open_page(playground_server.url + "/?view=theory&theory=relu&init=he") as page:
+        page.wait_until("actlabPlayground.renders.phase >= 1", timeout=180)
+        table = page.evaluate("document.getElementById('theory-numbers').innerText")
+        assert "critical" in table
+        point = page.evaluate("document.getElementById('plot-phase').data[2]")
+        assert (point["x"], point["y"]) == ([2], [0])
+        assert _traces(page, "plot-gradient") == ["mean-field theory",
+                                                  "simulation (width 256)"]
+        _not_blank(page, tmp_path / "theory.png")
+        _check_clean(page, playground_server)
+
+
+def test_katex_typesets_every_catalog_formula(playground_server):
+    formulas = {spec.name: spec.latex for spec in registry().specs()}
+    with open_page(playground_server.url + "/?view=theory") as page:
+        page.wait_until("window.katex")
+        failed = page.evaluate(f"""(() => {{
+            const failed = {{}};
+            for (const [name, tex] of Object.entries({json.dumps(formulas)})) {{
+              try {{ katex.renderToString(tex, {{output: 'mathml', throwOnError: true}}); }}
+              catch (err) {{ failed[name] = err.message; }}
+            }}
+            return failed; }})()""")
+    assert failed == {}
