@@ -18,6 +18,7 @@ FAMILY_MODULES = (
     "searched",
     "oscillating",
     "squashing",
+    "nonmonotonic_gates",
 )
 
 
