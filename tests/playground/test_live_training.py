@@ -91,6 +91,10 @@ def test_one_job_at_a_time_and_stop_and_leaving_end_it(playground_server):
     first = _connect(playground_server)
     first.send(json.dumps({"dataset": "spiral", "steps": 20000, "hidden": [32] * 6}))
     assert json.loads(first.recv())["type"] == "setup"
+    # While it trains, the server still answers (the job runs in a lower-priority process).
+    status, data = playground_server.get("/api/functions?activations=relu")
+    assert status == 200 and data["functions"][0]["name"] == "relu"
+    assert playground_server.get("/api/health")[1]["training_jobs"] == 1
     second = _connect(playground_server)  # the test server runs one job at a time
     second.send(json.dumps({"steps": 5}))
     (busy,) = list(_messages(second))

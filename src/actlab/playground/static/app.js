@@ -44,8 +44,8 @@ const PLOT_CONFIG = { displaylogo: false, responsive: true,
 function layout(title, extra = {}) {
   return Object.assign({
     title: { text: title, font: { size: 13 }, x: 0.01, xanchor: "left" },
-    margin: { l: 50, r: 15, t: 40, b: 40 }, hovermode: "closest",
-    legend: { orientation: "h", y: -0.18 }, font: { size: 11 },
+    margin: { l: 50, r: 15, t: 40, b: 75 }, hovermode: "closest",
+    legend: { orientation: "h", y: -0.28 }, font: { size: 11 },
   }, extra);
 }
 
@@ -396,7 +396,10 @@ async function loadTheory() {
 
 function drawTheory(data) {
   const mf = data.mean_field, rec = data.recommended;
-  if (state.init !== "custom") $("theory-sigma-w2").value = data.sigma_w2;
+  // The slider reaches past this point and the critical σ_w² (sigmoid's is about 103).
+  const slider = $("theory-sigma-w2");
+  slider.max = Math.max(6, Math.ceil(1.5 * Math.max(data.sigma_w2, mf.critical_sigma_w2 || 0)));
+  slider.value = data.sigma_w2;
   $("theory-sigma-w2-value").textContent = fmt(data.sigma_w2);
   const rows = [
     ["activation", data.activation],
@@ -549,8 +552,8 @@ function drawTraining() {
   if (!latest || !setup) return;
   setStatus("train-status", ending || `step ${latest.step} of ${setup.steps}`);
   latest.models.forEach((model, k) => {
-    const title = `${model.activation}: loss ${fmt(model.train_loss, 3)} (test ${fmt(model.test_loss, 3)}), ` +
-                  `accuracy ${fmt(model.test_accuracy, 3)}`;
+    const title = `<b>${model.activation}</b><br>loss ${fmt(model.train_loss, 3)} ` +
+                  `(test ${fmt(model.test_loss, 3)}), test accuracy ${fmt(model.test_accuracy, 3)}`;
     if (model.boundary) {
       draw(`plot-boundary-${k}`, [
         { type: "heatmap", x: setup.grid, y: setup.grid, z: model.boundary, zmin: 0, zmax: 1,
@@ -558,15 +561,16 @@ function drawTraining() {
           hovertemplate: "P(class 1) %{z:.3f}<extra></extra>" },
         pointsTrace(setup.train, "training", "circle"),
         pointsTrace(setup.test, "test", "circle-open"),
-      ], layout(title, { showlegend: false, xaxis: { range: [-6, 6] },
-                         yaxis: { range: [-6, 6], scaleanchor: "x" } }));
+      ], layout(title, { showlegend: false, margin: { l: 40, r: 15, t: 55, b: 30 },
+                         xaxis: { range: [-6, 6] }, yaxis: { range: [-6, 6], scaleanchor: "x" } }));
     } else {
       const targets = setup.train.y;
       draw(`plot-boundary-${k}`, [{
         type: "heatmap", z: model.outputs, x: ["out 0", "out 1", "out 2"],
         y: targets.map((t, i) => `sample ${i + 1} (class ${t})`), colorscale: "Viridis",
         texttemplate: "%{z:.3f}", hovertemplate: "%{y}, %{x}: %{z:.4f}<extra></extra>",
-      }], layout(title, { yaxis: { autorange: "reversed" } }));
+      }], layout(title, { margin: { l: 120, r: 15, t: 55, b: 30 },
+                          yaxis: { autorange: "reversed" } }));
     }
   });
   const loss = [];
