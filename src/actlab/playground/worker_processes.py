@@ -51,7 +51,10 @@ class UnprocessableRequest(ActlabError):
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
-    """A fork-server context that preloads the playground's computing modules."""
+    """A fork-server context that preloads the playground's computing modules (spawn
+    where there is no fork server, as on Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     return context
