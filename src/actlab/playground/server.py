@@ -263,8 +263,10 @@ class Playground:
 
     async def _forward(self, websocket: WebSocket, config: Any) -> None:
         assert self.jobs is not None
-        async for _kind, text in self.jobs.stream(config):
-            await websocket.send_text(text)
+        # aclosing: the job is stopped at once when sending fails or the task is cancelled.
+        async with contextlib.aclosing(self.jobs.stream(config)) as messages:
+            async for _kind, text in messages:
+                await websocket.send_text(text)
 
 
 async def _wait_for_stop(websocket: WebSocket) -> str:

@@ -173,9 +173,12 @@ class TrainingJobs:
         process = self.context.Process(target=run_training_job,
                                        args=(config, self.limits.boundary_grid, sender),
                                        daemon=True)
-        process.start()
-        sender.close()
+        # Starting may wait for the fork server (seconds, the first time): not on the loop.
+        # Shielded, so that a client leaving meanwhile cannot leave a job without its stop.
+        starting = asyncio.ensure_future(asyncio.to_thread(process.start))
         try:
+            await asyncio.shield(starting)
+            sender.close()
             while True:
                 # A thread waits on the pipe; killing the process ends its wait (EOF).
                 message = await asyncio.to_thread(_receive, receiver)
@@ -185,11 +188,16 @@ class TrainingJobs:
                 if message[0] in ("done", "error"):
                     return
         finally:
+            with contextlib.suppress(Exception):
+                await starting
             await asyncio.to_thread(_stop, process)
+            sender.close()
             receiver.close()
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.pid is None:
+        return  # never started
     if process.is_alive():
         process.terminate()
         process.join(timeout=5)
