@@ -55,6 +55,18 @@ def test_deep_link_plots_its_activations(playground_server, tmp_path):
         assert _traces(page, "plot-vector-0") == ["softmax", "sparsemax", "log_softmax"]
         assert "activations=gelu,mish" in page.evaluate("location.search")
         _not_blank(page, tmp_path / "functions.png")
+        # An edited vector is drawn again: softmax of (0, 0) is (1/2, 1/2).
+        page.evaluate("""(() => { const v = document.querySelector('#vector-inputs input');
+                          v.value = '0,0'; v.dispatchEvent(new Event('change')); })()""")
+        page.wait_until("document.getElementById('plot-vector-0').data[0].y.length === 2")
+        assert page.evaluate("document.getElementById('plot-vector-0').data[0].y") == [0.5, 0.5]
+        assert "vectors=0,0;" in page.evaluate("location.search")
+        # The other views open from their tabs, and the address follows.
+        for view in ("theory", "training", "functions"):
+            page.evaluate(f"document.querySelector('nav button[data-view={view}]').click()")
+            assert page.evaluate(f"!document.getElementById('{view}-view').hidden")
+            assert (f"view={view}" in page.evaluate("location.search")) == (view != "functions")
+        page.wait_until("actlabPlayground.renders.theory >= 1", timeout=180)
         _check_clean(page, playground_server)
 
 
@@ -67,7 +79,7 @@ def test_editing_the_activations_redraws(playground_server):
         assert _traces(page, "plot-f") == ["elu", "relu", "tanh"]
         assert "activations=elu,relu,tanh" in page.evaluate("location.search")
         # Remove relu with its card's button.
-        page.evaluate("document.querySelectorAll('.card-head button')[1].click()")
+        page.evaluate("document.querySelectorAll('.card-head button.remove')[1].click()")
         page.wait_until("!document.getElementById('plot-f').data.some(t => t.name === 'relu')")
         # ELU's alpha slider: alpha = 2 redraws f(-5) = 2 (e^-5 - 1).
         page.evaluate("""(() => { const n = document.querySelector('.card input[type=number]');
@@ -83,6 +95,11 @@ def test_editing_the_activations_redraws(playground_server):
         page.wait_until("document.getElementById('functions-status').textContent"
                         ".includes('mish')")
         assert len(_traces(page, "plot-f")) == 2
+        # A card's "theory" button opens the theory view on that activation.
+        page.evaluate("document.querySelector('.card-head button:not(.remove)').click()")
+        page.wait_until("actlabPlayground.renders.theory >= 1", timeout=180)
+        assert page.evaluate("actlabPlayground.data.theory.activation") == "elu(alpha=2)"
+        assert "theory=elu(alpha" in page.evaluate("location.search")
 
 
 def test_training_updates_loss_and_boundary_live(playground_server, tmp_path):

@@ -20,8 +20,9 @@ function saveState() {
   const parts = [];
   for (const key of Object.keys(DEFAULTS)) {
     if (state[key] !== DEFAULTS[key]) {
-      // Commas, colons and parentheses stay readable: ?activations=gelu,keras:elu
-      const value = encodeURIComponent(state[key]).replace(/%2C/g, ",").replace(/%3A/g, ":");
+      // Commas, colons, semicolons and parentheses stay readable: ?activations=gelu,keras:elu
+      const value = encodeURIComponent(state[key]).replace(/%2C/g, ",").replace(/%3A/g, ":")
+        .replace(/%3B/g, ";");
       parts.push(`${key}=${value}`);
     }
   }
@@ -241,14 +242,27 @@ function drawCards(data) {
     head.className = "card-head";
     const title = document.createElement("strong");
     title.textContent = fn.label;
-    const remove = Object.assign(document.createElement("button"), { textContent: "✕", title: "remove" });
+    const remove = Object.assign(document.createElement("button"), {
+      textContent: "✕", title: "remove", className: "remove" });
     remove.onclick = () => {
       const items = splitList(state.activations);
       items.splice(index, 1);
       state.activations = items.join(",");
       reloadFunctions();
     };
-    head.append(title, remove);
+    head.append(title);
+    if (fn.kind === "elementwise") {
+      const theory = Object.assign(document.createElement("button"), {
+        textContent: "theory", title: "mean-field theory of this activation" });
+      theory.onclick = () => {
+        state.theory = fn.text;
+        playground.renders.theory = 0;
+        syncTheoryControls();
+        showView("theory");
+      };
+      head.append(theory);
+    }
+    head.append(remove);
     const formula = document.createElement("div");
     formula.className = "formula";
     latex(formula, fn.latex);
