@@ -66,3 +66,14 @@ def test_the_command_serves_until_interrupted():
             process.kill()
             process.wait()
     assert process.returncode == 0, process.stderr.read()
+
+
+def test_without_a_display_no_browser_is_started(monkeypatch):
+    from actlab.playground import serving
+
+    monkeypatch.setattr(serving.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not serving.has_display()
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert serving.has_display()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import threading
 import webbrowser
 
@@ -35,6 +37,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def has_display() -> bool:
+    """Whether a graphical browser can open here. Without a display, Python's webbrowser
+    falls back to text browsers (lynx, w3m) that would take over this terminal."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def page_url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in WILDCARD_HOSTS else host
     return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
@@ -56,7 +66,10 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
         click.echo("warning: listening on every network interface; anyone who can reach this "
                    "machine can use the playground", err=True)
     if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        if has_display():
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        else:
+            click.echo("no display found: open the URL in a browser yourself")
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
