@@ -152,3 +152,12 @@ def test_katex_typesets_every_catalog_formula(playground_server):
             }}
             return failed; }})()""")
     assert failed == {}
+
+
+def test_a_link_with_an_unknown_name_plots_the_others(playground_server):
+    with open_page(playground_server.url + "/?activations=gelu,mush,tanh") as page:
+        page.wait_until("actlabPlayground.renders.functions >= 1")
+        assert _traces(page, "plot-f") == ["gelu", "tanh"]
+        status = page.evaluate("document.getElementById('functions-status').textContent")
+        assert status.startswith("left out mush: unknown activation") and "'mish'" in status
+        assert "activations=gelu,tanh" in page.evaluate("location.search")

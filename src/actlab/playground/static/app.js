@@ -121,7 +121,9 @@ function latestOnly(fn) {
 // ---- functions view -------------------------------------------------------------------------
 const fetchFunctions = latestOnly((params) => api("/api/functions", params));
 
-async function loadFunctions() {
+// fromLink: a name in the address that the catalog does not know is left out (and said
+// so) rather than leaving the whole view empty; later edits keep what the user typed.
+async function loadFunctions(fromLink = false) {
   setStatus("functions-status", "computing…");
   try {
     const data = await fetchFunctions({ activations: state.activations,
@@ -130,6 +132,15 @@ async function loadFunctions() {
     drawFunctions(data);
     setStatus("functions-status", "");
   } catch (err) {
+    const items = splitList(state.activations);
+    const bad = items.find((text) => err.message.startsWith(`${text}: `));
+    if (fromLink && bad && items.length > 1) {
+      state.activations = items.filter((text) => text !== bad).join(",");
+      saveState();
+      await loadFunctions(true);
+      setStatus("functions-status", `left out ${err.message}`, true);
+      return;
+    }
     setStatus("functions-status", err.message, true);
   }
 }
@@ -618,7 +629,7 @@ function showView(view) {
   }
   saveState();
   if (view === "theory" && !playground.renders.theory) loadTheory();
-  if (view === "functions" && !playground.renders.functions) { loadFunctions(); loadVectors(); }
+  if (view === "functions" && !playground.renders.functions) { loadFunctions(true); loadVectors(); }
   // Plots drawn while hidden have no size: let Plotly measure them again.
   for (const plot of document.querySelectorAll(`#${view}-view .js-plotly-plot`)) {
     Plotly.Plots.resize(plot);
