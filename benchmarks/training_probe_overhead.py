@@ -36,9 +36,9 @@ import click
 import torch
 
 from actlab.data import load_dataset
-from actlab.kernels.benchmark.machine import machine_info
 from actlab.training import ProbeConfig, TrialConfig, run_trial
 from actlab.training.devices import resolve_device
+from machine import machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

@@ -62,11 +62,11 @@ import torch
 import torch.nn.functional as F
 
 from actlab.data import Dataset, load_dataset
-from actlab.kernels.benchmark.machine import machine_info
 from actlab.models import build_model
 from actlab.training import ProbeConfig, TrialConfig, run_trial
 from actlab.training.devices import resolve_device
 from actlab.training.seeding import seed_everything
+from machine import machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

@@ -12,9 +12,6 @@ from support.paths import SHARED_DATA
 
 # Keras is a test dependency used through its PyTorch backend; plots never need a screen.
 os.environ.setdefault("KERAS_BACKEND", "torch")
-# Results must not depend on how long a test took: the compile policy (which compiles a
-# kernel once enough time was spent in it) is off, except where a test turns it on.
-os.environ.setdefault("ACTLAB_COMPILE", "off")
 matplotlib.use("Agg")
 
 

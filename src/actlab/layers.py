@@ -1,13 +1,16 @@
 """Activations as `torch.nn.Module`s, built from catalog specs.
 
-`get("leaky_relu")` prints as ``LeakyReLU(flavor='torch', negative_slope=0.01)``, the
-way PyTorch's own modules show their parameters. Learnable parameters are
+`get("leaky_relu")` prints as
+``LeakyReLU(flavor='torch', negative_slope=0.01, implementation='native')``, the way
+PyTorch's own modules show their parameters, with the implementation chosen when the
+module was built (`actlab.kernels.choice`): forward calls it directly. Learnable parameters are
 `nn.Parameter`s: per channel (PyTorch's PReLU: one value per channel of dim 1) or per
 element (Keras's PReLU: the shape of one sample, with `shared_axes` set to 1).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -17,11 +20,14 @@ from torch import nn
 from actlab.catalog.registry import Resolved, resolve
 from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ParameterError
-from actlab.kernels.dispatch import apply, supports_inplace
+from actlab.kernels.choice import Implementation, choose, supports_inplace
 
 Tensor = torch.Tensor
 
 _CLASSES: dict[tuple[str, str], type] = {}
+
+#: Attributes that hold the chosen code (rebuilt, not pickled).
+_CHOSEN = ("implementation", "_run", "_train_run")
 
 
 class Activation(nn.Module):
@@ -39,7 +45,6 @@ class Activation(nn.Module):
         self.spec = spec
         self.flavor = resolved.flavor
         self.inplace = inplace
-        self.implementation = implementation
         self._explicit = {k for k in params} | set(resolved.params)
         self._trainable = _trainable_names(spec, trainable)
         # A learned parameter's gradient needs the input, so it rules out in-place too.
@@ -52,6 +57,20 @@ class Activation(nn.Module):
             if p.name in self._trainable:
                 self._make_parameter(p.name, value, bound)
             self.params[p.name] = value
+        self._choose(implementation, None)
+
+    def _choose(self, requested: str, pref: str | None) -> None:
+        """Fix the implementation (and the forward that calls it) once, for good."""
+        spec = self.spec
+        # Learnable parameters are tensors when called: choose for tensors.
+        bound = {k: (torch.zeros(()) if k in self._trainable else v)
+                 for k, v in self.params.items()}
+        self.implementation: Implementation = choose(spec, bound, requested,
+                                                     inplace=self.inplace, pref=pref)
+        self._run = self.implementation.run
+        self._train_run = None
+        if spec.train_forward is not None:
+            self._train_run = functools.partial(spec.train_forward, **spec.math_values(bound))
 
     # -- learnable parameters -------------------------------------------------------------
     def _layout(self, bound: Mapping[str, Any]) -> str:
@@ -96,18 +115,24 @@ class Activation(nn.Module):
 
     # -- evaluation -------------------------------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
-        params = self.params
         if self._trainable:
             self._materialise(x)
-            params = dict(params)
-            for name in self._trainable:
-                params[name] = self._broadcast(name, x)
-        return apply(self.spec, x, params, training=self.training, inplace=self.inplace,
-                     implementation=self.implementation)
+            return self._run(x, **{name: self._broadcast(name, x) for name in self._trainable})
+        if self._train_run is not None and self.training:
+            return self._train_run(x)
+        return self._run(x)
 
     def __reduce_ex__(self, protocol: int):
-        # Generated classes are not importable by name; rebuild them from the spec.
-        return _restore_activation, (self.spec,), self.__dict__
+        # Generated classes are not importable by name, and the chosen code holds
+        # lambdas: rebuild both from the spec (the same implementation is chosen again).
+        state = {k: v for k, v in self.__dict__.items() if k not in _CHOSEN}
+        state["_chosen_kind"] = self.implementation.kind
+        return _restore_activation, (self.spec,), state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        kind = state.pop("_chosen_kind", "auto")
+        super().__setstate__(state)
+        self._choose(kind, None)
 
     def extra_repr(self) -> str:
         parts = []
@@ -130,6 +155,7 @@ class Activation(nn.Module):
                 parts.append(f"{name}=learnable({tuple(param.shape)})")
         if self.inplace:
             parts.append("inplace=True")
+        parts.append(f"implementation={self.implementation.label!r}")
         return ", ".join(parts)
 
 

@@ -13,10 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
-
-from actlab.cli import main
-from actlab.errors import ActlabError
 from actlab.kernels.benchmark import SuiteSettings, run_benchmarks, run_suite
 from actlab.kernels.benchmark import goals as goal_checks
 from actlab.kernels.benchmark.cases import catalog_cases
@@ -27,6 +23,10 @@ from actlab.kernels.benchmark.suite import _add_settled
 from actlab.kernels.benchmark.tables import markdown
 from actlab.kernels.benchmark.timing import summarise
 from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
+from click.testing import CliRunner
+
+from actlab.cli import main
+from actlab.errors import ActlabError
 
 TINY = {"numel": LEAN_MIN_ELEMENTS, "repeats": 2, "warmup": 0, "compile": False}
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from actlab.kernels.compile_policy import CompilePolicy
+from actlab.kernels.compile_verdicts import VerdictStore
 from kernel_inputs import TOLERANCE, representable, sample_points
 
 import actlab
 from actlab.kernels import apply, apply_analytic, compile_policy, compiled, force_implementation
-from actlab.kernels.compile_policy import CompilePolicy
-from actlab.kernels.compile_verdicts import VerdictStore
 from actlab.kernels.compiled import COMPILE_MIN_ELEMENTS
 from actlab.kernels.kernel_table import plan_for
 

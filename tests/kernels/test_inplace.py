@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 from kernel_inputs import F64, elementwise_settings, sample_points
 
 import actlab
 from actlab.errors import ParameterError
 from actlab.kernels import apply, blocked, choose, force_implementation, supports_inplace
-from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 
 INPLACE = [p for p in elementwise_settings() if supports_inplace(*p.values)]
 

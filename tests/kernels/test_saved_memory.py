@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 from kernel_inputs import elementwise_settings
 
 import actlab
 from actlab.catalog import registry
 from actlab.kernels import apply, force_implementation, prefer
-from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 
 N = 2 * LEAN_MIN_ELEMENTS  # large enough for auto's lean kernels
 

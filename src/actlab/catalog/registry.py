@@ -94,6 +94,8 @@ class Registry:
         self._lookup: dict[str, _Entry] = {}
         self._folded: dict[str, _Entry] = {}
         self._lock = threading.RLock()
+        #: Counts registrations and removals: a cached resolution is stale once it moved.
+        self.version = 0
 
     # -- registration -------------------------------------------------------------------
     def register(self, spec: ActivationSpec, *, replace: bool = False) -> ActivationSpec:
@@ -141,6 +143,7 @@ class Registry:
             for key, entry in entries.items():
                 self._lookup[key] = entry
                 self._folded.setdefault(_fold(key), entry)
+            self.version += 1
         return spec
 
     def _forget(self, name: str) -> None:
@@ -153,6 +156,7 @@ class Registry:
                 raise UnknownActivationError(name, self._specs)
             del self._specs[name]
             self._forget(name)
+            self.version += 1
 
     # -- queries -------------------------------------------------------------------------
     def names(self, family: str | None = None, flavor: str | None = None) -> list[str]:

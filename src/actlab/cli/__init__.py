@@ -21,7 +21,6 @@ COMMAND_MODULES = (
     "actlab.cli.study_commands",
     "actlab.cli.theory_commands",
     "actlab.cli.bench_commands",
-    "actlab.cli.kernel_commands",
     "actlab.cli.playground_commands",
 )
 

@@ -1,23 +1,19 @@
 """Implementations of catalog activations: native ops, fused kernels, lean Functions.
 
-`apply` picks one per call (see `dispatch`); `force_implementation` overrides the
-choice; `prefer("memory")` (or ``ACTLAB_KERNELS=memory``) trades speed for 1-byte masks
-where the two disagree; the compile policy (`set_compile_mode`, ``ACTLAB_COMPILE``:
-``auto`` by default, ``on``, ``off``) decides where torch.compile pays.
+`choose` picks one implementation per spec and parameters, once (see `choice`); modules
+and `actlab.functional` keep it and call it directly. `prefer("memory")` (or
+``ACTLAB_KERNELS=memory``) makes later choices trade speed for 1-byte masks;
+`force_implementation` imposes one (tests, benchmarks).
 """
 
 from actlab.kernels.analytic import ElementwiseFunction, VectorFunction, apply_analytic
-from actlab.kernels.compile_policy import (
-    compile_enabled,
-    compile_mode,
-    enable_compile,
-    set_compile_mode,
-)
-from actlab.kernels.dispatch import (
+from actlab.kernels.choice import (
     IMPLEMENTATIONS,
+    Implementation,
     apply,
     choose,
     force_implementation,
+    implementation_for,
     prefer,
     preference,
     set_preference,
@@ -27,7 +23,6 @@ from actlab.kernels.fused import FusedFunction, FusedKernel
 from actlab.kernels.kernel_table import fused_kernel
 
 __all__ = ["IMPLEMENTATIONS", "ElementwiseFunction", "FusedFunction", "FusedKernel",
-           "VectorFunction", "apply", "apply_analytic", "choose", "compile_enabled",
-           "compile_mode", "enable_compile", "force_implementation", "fused_kernel",
-           "prefer", "preference", "set_compile_mode", "set_preference",
-           "supports_inplace"]
+           "Implementation", "VectorFunction", "apply", "apply_analytic", "choose",
+           "force_implementation", "fused_kernel", "implementation_for", "prefer",
+           "preference", "set_preference", "supports_inplace"]

@@ -8,27 +8,16 @@ derivative, so memory for backward is one tensor the size of the input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 from actlab.catalog.spec import ActivationSpec
 from actlab.kernels.blocked import evaluate, evaluate_rows
+from actlab.kernels.precision import upcast
 
 Tensor = torch.Tensor
-
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
-
-
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Half-precision inputs are computed in float32, as PyTorch's own kernels do."""
-    return torch.float32 if dtype in _LOW_PRECISION else dtype
-
-
-def _upcast(x: Tensor) -> Tensor:
-    return x.to(compute_dtype(x.dtype)) if x.dtype in _LOW_PRECISION else x
-
 
 def reduce_to_shape(grad: Tensor, shape: torch.Size) -> Tensor:
     """Sum a broadcast gradient back to the shape of the parameter it belongs to."""
@@ -54,16 +43,16 @@ class ElementwiseFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, spec: ActivationSpec, scalars: Mapping[str, Any],
                 tensor_names: tuple[str, ...], *tensors: Tensor) -> Tensor:
         params = dict(scalars)
-        params.update({n: _upcast(t) for n, t in zip(tensor_names, tensors)})
+        params.update({n: upcast(t) for n, t in zip(tensor_names, tensors)})
         ctx.spec = spec
         ctx.scalars = scalars
         ctx.tensor_names = tensor_names
         ctx.save_for_backward(x, *tensors)
         if tensors:
-            return spec.forward(_upcast(x), **params).to(x.dtype)
+            return spec.forward(upcast(x), **params).to(x.dtype)
         # Without broadcast parameters the formula is elementwise: blocked on large CPU
         # tensors, so its intermediates stay in cache.
-        return evaluate(lambda t: spec.forward(_upcast(t), **params).to(t.dtype), x)
+        return evaluate(lambda t: spec.forward(upcast(t), **params).to(t.dtype), x)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -73,12 +62,12 @@ class ElementwiseFunction(torch.autograd.Function):
         if not tensors and not torch.is_grad_enabled():
             # First-order backward without parameters: elementwise, blocked like forward.
             def grad_input(g: Tensor, t: Tensor) -> Tensor:
-                return (_upcast(g) * spec.derivative(_upcast(t), **params)).to(g.dtype)
+                return (upcast(g) * spec.derivative(upcast(t), **params)).to(g.dtype)
 
             return evaluate(grad_input, grad, x), None, None, None
-        params.update({n: _upcast(t) for n, t in zip(ctx.tensor_names, tensors)})
-        xc = _upcast(x)
-        gc = _upcast(grad)
+        params.update({n: upcast(t) for n, t in zip(ctx.tensor_names, tensors)})
+        xc = upcast(x)
+        gc = upcast(grad)
         grad_x = None
         if ctx.needs_input_grad[0]:
             grad_x = (gc * spec.derivative(xc, **params)).to(x.dtype)
@@ -99,7 +88,7 @@ class VectorFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, spec: ActivationSpec, params: Mapping[str, Any]) -> Tensor:
         ctx.spec = spec
         ctx.params = params
-        out = _by_rows(x, params, lambda t: spec.forward(_upcast(t), **params).to(t.dtype), x)
+        out = _by_rows(x, params, lambda t: spec.forward(upcast(t), **params).to(t.dtype), x)
         if getattr(spec.vjp, "uses_output", False):
             ctx.save_for_backward(out)
         else:
@@ -113,7 +102,7 @@ class VectorFunction(torch.autograd.Function):
         params = ctx.params
 
         def vjp(s: Tensor, g: Tensor) -> Tensor:
-            return spec.vjp(_upcast(s), _upcast(g), **params).to(s.dtype)
+            return spec.vjp(upcast(s), upcast(g), **params).to(s.dtype)
 
         if torch.is_grad_enabled():  # double backward: whole tensors, with autograd
             return vjp(saved, grad), None, None
@@ -132,13 +121,40 @@ def _by_rows(x: Tensor, params: Mapping[str, Any], fn, *inputs: Tensor) -> Tenso
 def apply_analytic(spec: ActivationSpec, x: Tensor, params: Mapping[str, Any]) -> Tensor:
     """Evaluate `spec` through its lean autograd Function (no native op involved)."""
     values = spec.math_values(params)
+    tensor_names = tuple(k for k, v in values.items() if isinstance(v, Tensor))
+    if not tensor_names:
+        return analytic_function(spec, values)(x)
+    if spec.kind != "elementwise":
+        return VectorFunction.apply(x, spec, values)
+    if spec.derivative is None:
+        raise TypeError(f"{spec.name} has no analytic derivative")
+    scalars = {k: v for k, v in values.items() if k not in tensor_names}
+    return ElementwiseFunction.apply(x, spec, scalars, tensor_names,
+                                     *(values[k] for k in tensor_names))
+
+
+def analytic_function(spec: ActivationSpec, scalars: Mapping[str, Any]
+                      ) -> Callable[[Tensor], Tensor]:
+    """x ↦ f(x) with scalar parameters bound: the lean Function when a gradient is
+    needed, the formula alone (blocked on large CPU tensors) when not."""
     if spec.kind == "elementwise":
         if spec.derivative is None:
             raise TypeError(f"{spec.name} has no analytic derivative")
-        tensor_names = tuple(k for k, v in values.items() if isinstance(v, Tensor))
-        scalars = {k: v for k, v in values.items() if not isinstance(v, Tensor)}
-        tensors = tuple(values[k] for k in tensor_names)
-        return ElementwiseFunction.apply(x, spec, scalars, tensor_names, *tensors)
+        forward = spec.forward
+
+        def value(t: Tensor) -> Tensor:
+            return forward(upcast(t), **scalars).to(t.dtype)
+
+        def elementwise(x: Tensor) -> Tensor:
+            if torch.is_grad_enabled() and x.requires_grad:
+                return ElementwiseFunction.apply(x, spec, scalars, ())
+            return evaluate(value, x)
+        return elementwise
     if spec.vjp is None:
         raise TypeError(f"{spec.name} has no analytic vector-Jacobian product")
-    return VectorFunction.apply(x, spec, values)
+
+    def along_dim(x: Tensor) -> Tensor:
+        if torch.is_grad_enabled() and x.requires_grad:
+            return VectorFunction.apply(x, spec, scalars)
+        return _by_rows(x, scalars, lambda t: spec.forward(upcast(t), **scalars).to(t.dtype), x)
+    return along_dim

@@ -4,8 +4,8 @@ On a CPU Inductor writes C++/OpenMP, on a GPU Triton: the whole forward (value a
 and the whole backward each become a single pass over memory. Compiling costs seconds
 (15–30 s for the first kernel of a process, 1–2 s for each further one) and its
 artefacts land in Inductor's on-disk cache (``TORCHINDUCTOR_CACHE_DIR``, by default
-under the system's temporary directory). When to compile is `compile_policy.py`'s
-decision; this module only builds and runs the compiled functions.
+under the system's temporary directory). Kernels are compiled only where asked
+(``implementation="compiled"``), at their first call.
 """
 
 from __future__ import annotations

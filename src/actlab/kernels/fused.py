@@ -23,13 +23,12 @@ from typing import Any, Protocol
 import torch
 
 from actlab.kernels.blocked import map_blocks, worth_blocking
+from actlab.kernels.precision import LOW_PRECISION, upcast
 
 Tensor = torch.Tensor
 aten = torch.ops.aten
 
 SAVES = ("mask", "output", "input", "nothing")
-
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,12 +100,8 @@ def derivative_from_levels(code: Tensor, levels: tuple[float, ...], dtype: torch
     return d
 
 
-def _float32(t: Tensor) -> Tensor:
-    return t.float() if t.dtype in _LOW_PRECISION else t
-
-
 def _compute(t: Tensor, kernel: FusedKernel) -> Tensor:
-    return _float32(t) if kernel.upcast else t
+    return upcast(t) if kernel.upcast else t
 
 
 def forward_pack(kernel: FusedKernel, want_mask: bool, traced: bool = False
@@ -118,7 +113,7 @@ def forward_pack(kernel: FusedKernel, want_mask: bool, traced: bool = False
     def pack(x: Tensor) -> tuple[Tensor, Tensor | None]:
         # Pieces are decided in float32, as PyTorch's half kernels compare: a threshold
         # rounded to half precision would move the kink.
-        mask = mask_of(_float32(x)) if want_mask else None
+        mask = mask_of(upcast(x)) if want_mask else None
         return kernel.value(_compute(x, kernel)).to(x.dtype), mask
     return pack
 
@@ -127,8 +122,8 @@ def forward_into(kernel: FusedKernel) -> Callable[[Tensor, Tensor, Tensor | None
     """(x, y, mask or None) ↦ writes f(x) into y and the pieces into mask (y may be x)."""
     def into(x: Tensor, y: Tensor, mask: Tensor | None) -> None:
         if mask is not None:
-            mask.copy_(kernel.mask(_float32(x)))  # before y, which may overwrite x
-        if kernel.value_into is not None and not (kernel.upcast and x.dtype in _LOW_PRECISION):
+            mask.copy_(kernel.mask(upcast(x)))  # before y, which may overwrite x
+        if kernel.value_into is not None and not (kernel.upcast and x.dtype in LOW_PRECISION):
             kernel.value_into(x, y)
         else:
             y.copy_(kernel.value(_compute(x, kernel)))
@@ -164,8 +159,8 @@ def _from_mask(grad: Tensor, code: Tensor, levels: tuple[float, ...], bitwise: b
         kept = keep_where(grad, code)
         if levels[1] == 1.0:
             return kept
-        return (_float32(kept) * levels[1]).to(grad.dtype)
-    gc = _float32(grad)
+        return (upcast(kept) * levels[1]).to(grad.dtype)
+    gc = upcast(grad)
     d = derivative_from_levels(code, levels, gc.dtype)
     out = gc * d
     if 0.0 in levels:

@@ -1,14 +1,8 @@
-"""Which fused kernel implements a catalog activation, and the cached plan of one call.
-
-`plan_for` is on every call's path: it caches, per spec and parameter values, what
-exists (native op, fused kernel, compilable kernel), so that choosing costs a dict
-lookup rather than building kernels.
-"""
+"""Which fused (or compilable) kernel implements a catalog activation."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -57,42 +51,8 @@ def generic_kernel(spec: ActivationSpec, bound: Mapping[str, Any]) -> FusedKerne
     )
 
 
-@dataclass(frozen=True, eq=False)
-class Plan:
-    """What can evaluate one spec with one set of parameter values."""
-
-    spec: ActivationSpec
-    has_native: bool
-    native_inplace: bool
-    kernel: FusedKernel | None
-    compilable: FusedKernel | VectorKernel | None
-    has_derivative: bool
-
-
-_PLANS: dict[tuple, Plan] = {}
-_MAX_PLANS = 4096
-
-
-def _build_plan(spec: ActivationSpec, bound: Mapping[str, Any]) -> Plan:
-    has_native = spec.uses_native(bound)
-    kernel = fused_kernel(spec, bound)
-    return Plan(spec=spec, has_native=has_native,
-                native_inplace=has_native and spec.native_inplace, kernel=kernel,
-                compilable=kernel or generic_kernel(spec, bound) or vector_kernel(spec, bound),
-                has_derivative=spec.derivative is not None or spec.vjp is not None)
-
-
-def plan_for(spec: ActivationSpec, bound: Mapping[str, Any]) -> Plan:
-    """The (cached) plan for `spec` with bound parameters."""
-    if any(isinstance(v, torch.Tensor) for v in bound.values()):
-        return _build_plan(spec, bound)  # tensors change in place: never cached
-    try:
-        key = (spec.name, spec.origin, spec.source, tuple(bound.items()))
-        plan = _PLANS.get(key)
-    except TypeError:  # an unhashable parameter value
-        return _build_plan(spec, bound)
-    if plan is None or plan.spec is not spec:
-        if len(_PLANS) >= _MAX_PLANS:
-            _PLANS.clear()
-        plan = _PLANS[key] = _build_plan(spec, bound)
-    return plan
+def compilable_kernel(spec: ActivationSpec, bound: Mapping[str, Any]
+                      ) -> FusedKernel | VectorKernel | None:
+    """What `compiled` compiles: the fused kernel, else the spec's formulas (elementwise,
+    or along a dimension), or None (tensor parameters, no derivative, a native vector op)."""
+    return fused_kernel(spec, bound) or generic_kernel(spec, bound) or vector_kernel(spec, bound)

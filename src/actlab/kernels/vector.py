@@ -17,15 +17,9 @@ from typing import Any, Protocol
 import torch
 
 from actlab.catalog.spec import ActivationSpec
+from actlab.kernels.precision import upcast
 
 Tensor = torch.Tensor
-
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
-
-
-def _float32(t: Tensor) -> Tensor:
-    return t.float() if t.dtype in _LOW_PRECISION else t
-
 
 @dataclass(frozen=True, eq=False)
 class VectorKernel:
@@ -53,10 +47,10 @@ def vector_kernel(spec: ActivationSpec, bound: Mapping[str, Any]) -> VectorKerne
     forward_fn, vjp_fn = spec.forward, spec.vjp
 
     def forward(x: Tensor) -> Tensor:
-        return forward_fn(_float32(x), **values).to(x.dtype)
+        return forward_fn(upcast(x), **values).to(x.dtype)
 
     def vjp(saved: Tensor, grad: Tensor) -> Tensor:
-        return vjp_fn(_float32(saved), _float32(grad), **values).to(saved.dtype)
+        return vjp_fn(upcast(saved), upcast(grad), **values).to(saved.dtype)
 
     return VectorKernel(
         key=(spec.name, "vector", spec.origin, spec.source, tuple(sorted(values.items()))),

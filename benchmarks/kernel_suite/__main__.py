@@ -16,8 +16,8 @@ import torch
 
 
 def _measure(args: argparse.Namespace) -> None:
-    from actlab.kernels.benchmark.cases import catalog_cases
-    from actlab.kernels.benchmark.suite import SuiteSettings, run_suite
+    from kernel_suite.cases import catalog_cases
+    from kernel_suite.suite import SuiteSettings, run_suite
 
     raw = json.loads(args.settings)
     raw["only"] = tuple(raw.get("only") or ())
@@ -48,7 +48,7 @@ def _compile_cost(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m actlab.kernels.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m kernel_suite")
     sub = parser.add_subparsers(dest="command", required=True)
     measure = sub.add_parser("measure")
     measure.add_argument("--settings", required=True)

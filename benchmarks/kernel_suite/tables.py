@@ -7,10 +7,7 @@ from typing import Any
 _GOAL_TITLES = {
     "as_fast_as_native": "auto at least as fast as PyTorch's native op",
     "faster_than_reference": "auto ≥ 2× faster than the eager composite (no native op)",
-    "as_fast_as_native_settled": "settled (auto once the compile policy has decided) at "
-                                 "least as fast as the native op",
-    "faster_than_reference_settled": "settled ≥ 2× faster than the eager composite "
-                                     "(no native op)",
+    "memory_speed": "memory (prefer(\"memory\")) ≥ 0.9× the native op (forward+backward)",
     "beats_slow_native": "best kernel ≥ 1.5× a slow native op (forward+backward)",
     "saved_memory": "saved for backward ≤ one tensor (≤ 1 byte/element if piecewise linear)",
     "gpu_bandwidth": "GPU: ≥ 80 % of copy bandwidth",
@@ -41,16 +38,15 @@ def _saved(case: dict, impl: str) -> str:
 
 def mode_table(cases: list[dict]) -> list[str]:
     """One row per case: auto's times, bandwidth and ratios; saved bytes per element."""
-    head = ("| activation | auto picks (fwd / f+b) | fwd ms | fwd GB/s | fwd ×copy | "
+    head = ("| activation | auto / memory pick | fwd ms | fwd GB/s | fwd ×copy | "
             "fwd ×native | fwd ×ref | f+b ms | f+b GB/s | f+b ×copy | f+b ×native | "
-            "f+b ×ref | f+b ×compiled | settled f+b ×ref (×native) | best f+b | "
+            "f+b ×ref | f+b ×compiled | best f+b | "
             "f+b ×native with masks | "
             "saved B/el auto / masks / native / ref |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for case in cases:
         picks = case.get("auto_choice", {})
-        cells = [case["label"],
-                 f"{picks.get('forward', '?')} / {picks.get('forward_backward', '?')}"]
+        cells = [case["label"], f"{picks.get('auto', '?')} / {picks.get('memory', '–')}"]
         for pass_name in ("forward", "forward_backward"):
             auto = _pass(case, "auto", pass_name)
             cells += [
@@ -62,13 +58,7 @@ def mode_table(cases: list[dict]) -> list[str]:
             ]
         cells.append(_x(_pass(case, "compiled", "forward_backward"),
                         _pass(case, "auto", "forward_backward")))
-        settled = _pass(case, "settled", "forward_backward")
-        picked = case["implementations"].get("settled", {}).get("same_as", {})
-        cells.append(f"{_x(_pass(case, 'reference', 'forward_backward'), settled)} "
-                     f"({_x(_pass(case, 'native', 'forward_backward'), settled)}) "
-                     f"{picked.get('forward_backward', '')}".strip())
-        impls = {k: v for k, v in case["implementations"].items()
-                 if "forward_backward" in v and k != "settled"}
+        impls = {k: v for k, v in case["implementations"].items() if "forward_backward" in v}
         best = min(impls, key=lambda k: impls[k]["forward_backward"]["median"]) if impls else "–"
         cells.append(best)
         cells.append(_x(_pass(case, "native", "forward_backward"),
@@ -121,10 +111,9 @@ def markdown(results: dict[str, Any]) -> str:
                "forward+backward also the output gradient, one saved input-sized tensor and "
                "the input gradient) over a tensor copy's, timed in the same turns; "
                "*×native*, *×ref*, *×compiled* are how many times faster auto is (timed "
-               "with the compile policy off); *settled* is what the compile policy keeps "
-               "in a long run (compiled where that timed ≥ 5 % faster, else auto); *with "
-               "masks* is auto under `prefer(\"memory\")` (piecewise-linear functions "
-               "then train from a 1-byte mask); saved B/el is what autograd keeps for "
+               "as a module chooses it by default); *with masks* is auto under "
+               "`prefer(\"memory\")` (piecewise-linear functions then train from a 1-byte "
+               "mask); saved B/el is what autograd keeps for "
                "backward per input element.")
     if results.get("compile_cost"):
         c = results["compile_cost"]

@@ -4,11 +4,8 @@ For each case and implementation: forward time (no gradient), forward+backward t
 effective GB/s and the fraction of copy bandwidth measured alongside (a tensor copy of
 the input's size runs in the same turns), and the bytes saved for backward per element.
 
-``auto`` is timed with the compile policy off: what a program gets before the policy has
-compiled anything. ``settled`` is what the policy keeps in a long run, per pass: the
-compiled kernel where it may compile this kernel on this device and it timed at least
-`MIN_GAIN` faster than eager auto, else auto itself (the policy's own rule, applied to
-the timings of this run).
+``auto`` is what a module gets by default (`actlab.kernels.choose`); ``memory`` what it
+gets under ``prefer("memory")`` where that differs.
 """
 
 from __future__ import annotations
@@ -20,14 +17,13 @@ from typing import Any
 
 import torch
 
-from actlab.kernels.benchmark.cases import BenchCase, catalog_cases
-from actlab.kernels.benchmark.machine import allocator_mode, machine_info
-from actlab.kernels.benchmark.saved_memory import saved_bytes
-from actlab.kernels.benchmark.timing import Timing, time_interleaved
-from actlab.kernels.compile_policy import MIN_GAIN, compile_mode_set
+from actlab.kernels.choice import choose
 from actlab.kernels.compiled import compile_problem
-from actlab.kernels.dispatch import _compiled_kernel, apply, choose, prefer
-from actlab.kernels.kernel_table import fused_kernel, plan_for
+from actlab.kernels.kernel_table import compilable_kernel, fused_kernel
+from kernel_suite.cases import BenchCase, catalog_cases
+from kernel_suite.saved_memory import saved_bytes
+from kernel_suite.timing import Timing, time_interleaved
+from machine import allocator_mode, machine_info
 
 PASSES = ("forward", "forward_backward")
 
@@ -65,7 +61,7 @@ def implementations(case: BenchCase, compile: bool, device: torch.device) -> lis
         names.append("analytic")
     if fused_kernel(spec, bound) is not None:
         names.append("fused")
-    if compile and _compiled_kernel(spec, bound) is not None and compile_problem(device) is None:
+    if compile and compilable_kernel(spec, bound) is not None and compile_problem(device) is None:
         names.append("compiled")
     if memory_differs(case):
         names.append("memory")
@@ -74,21 +70,17 @@ def implementations(case: BenchCase, compile: bool, device: torch.device) -> lis
 
 
 def memory_differs(case: BenchCase) -> bool:
-    """Whether auto trains differently under prefer("memory"): a piece mask that the
-    default ("speed") leaves for the native op."""
-    kernel = fused_kernel(case.spec, case.bound)
-    return kernel is not None and kernel.saves == "mask" and case.spec.uses_native(case.bound)
+    """Whether auto chooses differently under prefer("memory")."""
+    return (choose(case.spec, case.bound, pref="memory").label
+            != choose(case.spec, case.bound, pref="speed").label)
 
 
 def _call(case: BenchCase, impl: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """`impl` as a function; "memory" is auto under prefer("memory")."""
-    spec, bound = case.spec, case.bound
+    """`impl` as the function a module would call; "memory" is auto under
+    prefer("memory")."""
     if impl == "memory":
-        def lean(t: torch.Tensor) -> torch.Tensor:
-            with prefer("memory"):
-                return apply(spec, t, bound)
-        return lean
-    return lambda t: apply(spec, t, bound, implementation=impl)
+        return choose(case.spec, case.bound, pref="memory").run
+    return choose(case.spec, case.bound, impl, pref="speed").run
 
 
 def _bytes_moved(case: BenchCase, element_size: int) -> dict[str, int]:
@@ -106,17 +98,13 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     x = case.make_input(device, dtype)
     copy_dst = torch.empty_like(x)
     impls = implementations(case, settings.compile, device)
-    xg = x.detach().requires_grad_(True)
-    auto_choice = {"forward": choose(case.spec, case.bound, "auto", x),
-                   "forward_backward": choose(case.spec, case.bound, "auto", xg)}
+    auto = choose(case.spec, case.bound, pref="speed").kind
+    auto_choice = {"auto": choose(case.spec, case.bound, pref="speed").label}
     if "memory" in impls:
-        with prefer("memory"):
-            auto_choice["forward_backward_memory"] = choose(case.spec, case.bound, "auto", xg)
-    # An implementation that auto picks for both passes is auto: timed once, reported twice
+        auto_choice["memory"] = choose(case.spec, case.bound, pref="memory").label
+    # The implementation auto picks is auto: timed once, reported under both names
     # (timed twice, the same function differed by up to 1.5x with fresh allocations).
-    picks = {auto_choice["forward"], auto_choice["forward_backward"]}
-    same_as_auto = (auto_choice["forward"] if len(picks) == 1
-                    and auto_choice["forward"] in impls else None)
+    same_as_auto = auto if auto in impls else None
     calls = {impl: _call(case, impl) for impl in impls if impl != same_as_auto}
     with torch.no_grad():
         out_shape = _call(case, "reference")(x).shape
@@ -181,36 +169,7 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     if same_as_auto is not None and "auto" in result["implementations"]:
         result["implementations"][same_as_auto] = {
             **result["implementations"]["auto"], "same_as": "auto"}
-    _add_settled(case, device, result)
     return result
-
-
-def _add_settled(case: BenchCase, device: torch.device, result: dict[str, Any]) -> None:
-    """The ``settled`` entry: per pass, the implementation the compile policy keeps."""
-    impls = result["implementations"]
-    if "auto" not in impls:
-        return
-    kernel = plan_for(case.spec, case.bound).compilable
-    choice = result.get("auto_choice", {})
-    settled: dict[str, Any] = {}
-    picks = {}
-    for pass_name in PASSES:
-        auto = impls["auto"].get(pass_name)
-        compiled = impls.get("compiled", {}).get(pass_name)
-        if auto is None:
-            continue
-        native_mask = (choice.get(pass_name) == "native" and kernel is not None
-                       and kernel.saves == "mask")  # see dispatch.policy_kernel
-        may_compile = (kernel is not None and device.type in kernel.compile_on
-                       and not native_mask)
-        wins = (may_compile and compiled is not None
-                and compiled["median"] <= (1.0 - MIN_GAIN) * auto["median"])
-        picks[pass_name] = "compiled" if wins else "auto"
-        settled[pass_name] = compiled if wins else auto
-    trains = picks.get("forward_backward", "auto")
-    settled["saved_bytes_per_element"] = impls[trains]["saved_bytes_per_element"]
-    settled["same_as"] = picks
-    impls["settled"] = settled
 
 
 def is_piecewise_linear(case: BenchCase) -> bool:
@@ -242,11 +201,10 @@ def run_suite(settings: SuiteSettings, cases: Iterable[BenchCase] | None = None,
     cases = list(cases)
     results = []
     started = time.perf_counter()
-    with compile_mode_set("off"):  # each implementation as it is, never switching mid-run
-        for i, case in enumerate(cases, 1):
-            if progress is not None:
-                progress(f"[{i}/{len(cases)}] {case.label}")
-            results.append(measure_case(case, settings))
+    for i, case in enumerate(cases, 1):
+        if progress is not None:
+            progress(f"[{i}/{len(cases)}] {case.label}")
+        results.append(measure_case(case, settings))
     info = machine_info(device)
     info["load_average_at_end"] = list(__import__("os").getloadavg())
     return {

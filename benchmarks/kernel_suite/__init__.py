@@ -4,8 +4,8 @@
 measures in the current process.
 """
 
-from actlab.kernels.benchmark.runner import run_benchmarks, write_results
-from actlab.kernels.benchmark.suite import FULL_NUMEL, QUICK_NUMEL, SuiteSettings, run_suite
+from kernel_suite.runner import run_benchmarks, write_results
+from kernel_suite.suite import FULL_NUMEL, QUICK_NUMEL, SuiteSettings, run_suite
 
 __all__ = ["FULL_NUMEL", "QUICK_NUMEL", "SuiteSettings", "run_benchmarks", "run_suite",
            "write_results"]

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import platform
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import torch
-
-from actlab.kernels.compile_verdicts import cpu_model
 
 #: The glibc settings that keep freed memory for reuse: no mmap for large blocks (they
 #: come from the heap) and no trimming of the heap's top, so a freed 64 MiB tensor is
@@ -40,6 +39,16 @@ def _memory_gib() -> float | None:
         if line.startswith("MemTotal:"):
             return round(int(line.split()[1]) / 2**20, 1)
     return None
+
+
+@cache
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux)."""
+    text = _read("/proc/cpuinfo") or ""
+    for line in text.splitlines():
+        if line.lower().startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def allocator_mode() -> str:

@@ -1,7 +1,7 @@
 """Run the suite under each allocator mode (one subprocess each) and write the result files.
 
 The "reused" mode needs glibc's malloc settings at process start, so every mode runs in
-a fresh interpreter (``python -m actlab.kernels.benchmark measure``); this process merges
+a fresh interpreter (``python -m kernel_suite measure``); this process merges
 their JSON, checks the goals and writes ``<name>.json`` and ``<name>.md``.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from actlab.errors import ActlabError
-from actlab.kernels.benchmark import goals
-from actlab.kernels.benchmark.cases import catalog_cases
-from actlab.kernels.benchmark.machine import ALLOCATOR_MODES, REUSED_ALLOCATOR_ENV
-from actlab.kernels.benchmark.suite import FULL_NUMEL, SuiteSettings
-from actlab.kernels.benchmark.tables import markdown
+from kernel_suite import goals
+from kernel_suite.cases import catalog_cases
+from kernel_suite.suite import FULL_NUMEL, SuiteSettings
+from kernel_suite.tables import markdown
+from machine import ALLOCATOR_MODES, REUSED_ALLOCATOR_ENV
 
 
 class BenchmarkError(ActlabError, RuntimeError):
@@ -42,7 +42,7 @@ def allocator_env(mode: str) -> dict[str, str]:
 
 def _subprocess(args: list[str], env: dict[str, str], progress: Callable[[str], None]
                 ) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "actlab.kernels.benchmark", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "kernel_suite", *args],
                             env=env, stderr=subprocess.PIPE, text=True)
     tail: list[str] = []
     assert proc.stderr is not None
