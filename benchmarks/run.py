@@ -6,7 +6,7 @@
     python benchmarks/run.py --only mish --only elu --allocator reused
 
 Writes benchmarks/results/<device>-<full|quick>.json and .md (the machine, the settings,
-the goals and one table per allocator mode). Same options as ``actlab bench``.
+the goals and one table per allocator mode). ``actlab bench`` prints the results.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from actlab.cli.bench_commands import bench_command
 from actlab.errors import ActlabError
+from kernel_suite.cli import bench_command
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROG = "python benchmarks/run.py"

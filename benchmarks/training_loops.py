@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--name", default="training_loops")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -256,10 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     data = {"machine": info, "steps": args.steps, "rounds": args.rounds,
             "command": "python benchmarks/training_loops.py "
             + " ".join(sys.argv[1:] if argv is None else argv), "results": results}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(data, indent=1))
-    (RESULTS / f"{args.name}.md").write_text(markdown(data))
-    print(f"wrote {RESULTS / args.name}.json and .md")
+    out = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.name}.json").write_text(json.dumps(data, indent=1))
+    (out / f"{args.name}.md").write_text(markdown(data))
+    print(f"wrote {out / args.name}.json and .md")
     return 0
 
 

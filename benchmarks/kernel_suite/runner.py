@@ -24,6 +24,9 @@ from kernel_suite.suite import FULL_NUMEL, SuiteSettings
 from kernel_suite.tables import markdown
 from machine import ALLOCATOR_MODES, REUSED_ALLOCATOR_ENV
 
+#: The benchmarks/ folder (what ``python -m kernel_suite`` needs on its path).
+BENCHMARKS = Path(__file__).resolve().parents[1]
+
 
 class BenchmarkError(ActlabError, RuntimeError):
     """A benchmark subprocess failed."""
@@ -42,6 +45,9 @@ def allocator_env(mode: str) -> dict[str, str]:
 
 def _subprocess(args: list[str], env: dict[str, str], progress: Callable[[str], None]
                 ) -> None:
+    # The child imports kernel_suite from this checkout's benchmarks/ folder.
+    env = dict(env, PYTHONPATH=os.pathsep.join(
+        [str(BENCHMARKS)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]))
     proc = subprocess.Popen([sys.executable, "-m", "kernel_suite", *args],
                             env=env, stderr=subprocess.PIPE, text=True)
     tail: list[str] = []

@@ -16,6 +16,7 @@ from actlab.errors import (
     ExpressionError,
     ParameterError,
     UnknownActivationError,
+    UnknownNameError,
 )
 from actlab.layers import Activation, get
 
@@ -31,6 +32,6 @@ def expression(formula: str, **params: float) -> ActivationSpec:
 
 __all__ = [
     "Activation", "ActivationSpec", "ActlabError", "ExpressionError", "Param",
-    "ParameterError", "Properties", "UnknownActivationError", "expression", "flavor",
-    "functional", "get", "names", "register", "resolve", "spec",
+    "ParameterError", "Properties", "UnknownActivationError", "UnknownNameError",
+    "expression", "flavor", "functional", "get", "names", "register", "resolve", "spec",
 ]

@@ -10,20 +10,40 @@ class ActlabError(Exception):
     """Base class of every error actlab raises for bad user input."""
 
 
-class UnknownActivationError(ActlabError, KeyError):
-    """An activation name (or flavor) that the catalog does not know."""
+#: Up to this many known names are listed when none is close to an unknown one.
+LISTED_NAMES = 12
 
-    def __init__(self, name: str, known: Iterable[str] = (), what: str = "activation"):
+
+class UnknownNameError(ActlabError, KeyError):
+    """A name (of an activation, model, dataset...) that actlab does not know.
+
+    The message suggests the closest known names ("did you mean ...?") or, when none is
+    close and there are few, lists them all."""
+
+    what = "name"
+
+    def __init__(self, name: str, known: Iterable[str] = (), what: str | None = None):
         self.name = name
-        candidates = list(dict.fromkeys(known))
-        self.suggestions = difflib.get_close_matches(name, candidates, n=4, cutoff=0.5)
-        message = f"unknown {what} {name!r}"
+        if what is not None:
+            self.what = what
+        candidates = [str(k) for k in dict.fromkeys(known)]
+        self.suggestions = difflib.get_close_matches(str(name), candidates, n=4, cutoff=0.5)
+        message = f"unknown {self.what} {name!r}"
         if self.suggestions:
             message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        elif 0 < len(candidates) <= LISTED_NAMES:
+            message += (f"; known {self.what}s are "
+                        + ", ".join(repr(s) for s in candidates))
         super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would otherwise quote the whole message
         return self.args[0]
+
+
+class UnknownActivationError(UnknownNameError):
+    """An activation name (or flavor) that the catalog does not know."""
+
+    what = "activation"
 
 
 class ParameterError(ActlabError, ValueError):

@@ -168,7 +168,7 @@ def test_every_seed_002_function_in_both_spellings(name):
 
 def test_modules_print_their_parameters_and_survive_pickling():
     module = actlab.get("keras:elu", alpha=0.5)
-    assert repr(module) == "ELU(flavor='keras', alpha=0.5)"
+    assert repr(module) == "ELU(flavor='keras', alpha=0.5, implementation='native')"
     clone = pickle.loads(pickle.dumps(module))
     x = torch.randn(5)
     torch.testing.assert_close(clone(x), module(x))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import actlab
-from actlab.kernels.kernel_table import plan_for
+from actlab.kernels.kernel_table import compilable_kernel
 from actlab.kernels.vector import VectorKernel, apply_vector, vector_kernel
 
 
@@ -29,7 +29,7 @@ RUNNER = EagerVectorRunner()
 def _kernel(name: str, **values) -> VectorKernel:
     spec = actlab.spec(name)
     assert vector_kernel(spec, spec.bind(values)) is not None
-    kernel = plan_for(spec, spec.bind(values)).compilable  # what the compiled path runs
+    kernel = compilable_kernel(spec, spec.bind(values))  # what the compiled path runs
     assert isinstance(kernel, VectorKernel)
     return kernel
 

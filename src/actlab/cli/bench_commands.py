@@ -1,135 +1,70 @@
-"""`actlab bench`: time every activation's implementations and write the result files."""
+"""`actlab bench`: print the committed benchmark results (the machine they came from first).
+
+The benchmarks themselves live in the checkout's ``benchmarks/`` folder (they are scripts,
+not part of the installed package); their results are Markdown files in
+``benchmarks/results``, each naming the machine, the date and the command that made it.
+"""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
-import torch
 
-from actlab.errors import ActlabError
+import actlab
+from actlab.errors import ActlabError, UnknownNameError
 
-ALLOCATORS = {"both": ("fresh", "reused"), "fresh": ("fresh",), "reused": ("reused",)}
-
-#: On a GPU 2^24 floats copy in tens of µs, as long as the launch and Python overhead of
-#: one call: full runs there use 2^27 elements (512 MiB of float32) per input.
-GPU_FULL_NUMEL = 1 << 27
+#: What `actlab bench` prints without a name: the per-call cost at every size.
+DEFAULT_RESULTS = ("call_overhead-cpu", "call_overhead-cuda")
 
 
-def devices_for(choice: str) -> list[str]:
-    """The devices that `--device` names ("all": the CPU, and the GPU when there is one)."""
-    if choice == "all":
-        return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    if choice.startswith("cuda") and not torch.cuda.is_available():
-        raise ActlabError(f"device {choice!r} is not available: this PyTorch sees no CUDA GPU; "
-                          f"use --device cpu")
-    if choice != "cpu" and not choice.startswith("cuda"):
-        raise ActlabError(f"unknown device {choice!r}; choose cpu, cuda or all")
-    return [choice]
+def results_dir(override: Path | None = None) -> Path:
+    """benchmarks/results of the checkout this actlab was installed from (editable)."""
+    if override is not None:
+        path = override
+    else:
+        path = Path(actlab.__file__).resolve().parents[2] / "benchmarks" / "results"
+    if not path.is_dir():
+        raise ActlabError(f"no benchmark results at {path}: they are in a checkout of actlab "
+                          f"(benchmarks/results); give --results DIR")
+    return path
 
 
-def default_output_dir() -> Path:
-    """benchmarks/results in a checkout of actlab, else ./bench-results."""
-    here = Path.cwd() / "benchmarks" / "results"
-    return here if here.parent.is_dir() else Path.cwd() / "bench-results"
-
-
-def command_line(prog: str, *, quick: bool, only: tuple[str, ...], device: str,
-                 compile: bool | None, allocator: str, repeats: int | None, size: int | None
-                 ) -> str:
-    """The command that reproduces a run (stored with its results)."""
-    parts = [prog]
-    if quick:
-        parts.append("--quick")
-    parts += [f"--only {shlex.quote(o)}" for o in only]
-    if device != "all":
-        parts.append(f"--device {device}")
-    if compile is not None:
-        parts.append("--compile" if compile else "--no-compile")
-    if allocator != "both":
-        parts.append(f"--allocator {allocator}")
-    if repeats is not None:
-        parts.append(f"--repeats {repeats}")
-    if size is not None:
-        parts.append(f"--size {size}")
-    return " ".join(parts)
-
-
-def run_from_options(*, quick: bool, only: tuple[str, ...], device: str, compile: bool | None,
-                     allocator: str, repeats: int | None, size: int | None,
-                     output: Path | None, name: str | None, prog: str = "actlab bench",
-                     echo=click.echo) -> list[Path]:
-    """Run the benchmarks the options describe; return the Markdown files written."""
-    from actlab.kernels.benchmark import SuiteSettings, run_benchmarks
-    from actlab.kernels.benchmark.cases import catalog_cases
-    from actlab.kernels.compiled import compile_problem
-
-    if size is not None and size < 2048:
-        raise ActlabError(f"--size must be at least 2048 elements, got {size}")
-    if repeats is not None and repeats < 1:
-        raise ActlabError(f"--repeats must be at least 1, got {repeats}")
-    catalog_cases(2048, only or None)  # unknown names fail here, before any subprocess
-    from actlab.kernels.benchmark.runner import default_name
-    from actlab.kernels.benchmark.tables import goal_lines
-
-    output = output or default_output_dir()
-    devices = devices_for(device)
-    command = command_line(prog, quick=quick, only=only, device=device, compile=compile,
-                           allocator=allocator, repeats=repeats, size=size)
-    written = []
-    for dev in devices:
-        use_compile = compile_problem(dev) is None if compile is None else compile
-        if use_compile and compile_problem(dev) is not None:
-            raise ActlabError(f"--compile on {dev}: {compile_problem(dev)}")
-        base = SuiteSettings.quick() if quick else SuiteSettings()
-        overrides = {"device": dev, "compile": use_compile, "only": tuple(only)}
-        if dev.startswith("cuda") and not quick:
-            overrides["numel"] = GPU_FULL_NUMEL
-        if repeats is not None:
-            overrides["repeats"] = repeats
-        if size is not None:
-            overrides["numel"] = size
-        settings = SuiteSettings(**{**base.__dict__, **overrides})
-        stem = default_name(settings) if name is None else (
-            f"{name}-{dev}" if len(devices) > 1 else name)
-        results = run_benchmarks(settings, modes=ALLOCATORS[allocator], output_dir=output,
-                                 name=stem, command=command, progress=echo)
-        for mode, data in results["modes"].items():
-            echo(f"{dev}, allocator {mode}:")
-            for line in goal_lines(data["goals"]):
-                echo("  " + line)
-        written.append(output / f"{stem}.md")
-        echo(f"wrote {output / (stem + '.json')} and {written[-1]}")
-    return written
+def available(folder: Path) -> list[str]:
+    """The result names (file stems) in `folder`."""
+    return sorted(p.stem for p in folder.glob("*.md"))
 
 
 @click.command("bench")
-@click.option("--quick", is_flag=True,
-              help="Small tensors (2^16 elements), 3 runs: a smoke test, not a measurement.")
-@click.option("--only", multiple=True, metavar="NAME",
-              help="Only these activations (any spelling or formula); repeatable.")
-@click.option("--device", default="all", show_default=True,
-              help="cpu, cuda, or all (the CPU and the GPU when there is one).")
-@click.option("--compile/--no-compile", "compile_", default=None,
-              help="Also measure torch.compile'd kernels (default: where a compiler exists).")
-@click.option("--allocator", type=click.Choice(sorted(ALLOCATORS)), default="both",
-              show_default=True, help="fresh allocations, reused buffers, or both.")
-@click.option("--repeats", type=int, help="Timed runs per measurement (median is kept).")
-@click.option("--size", type=int,
-              help="Elements per input (default 2^24, on a GPU 2^27; --quick 2^16).")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the JSON and Markdown results "
-                   "(default: benchmarks/results in a checkout, else ./bench-results).")
-@click.option("--name", help="File name stem (default: <device>-full or <device>-quick).")
-def bench_command(quick: bool, only: tuple[str, ...], device: str, compile_: bool | None,
-                  allocator: str, repeats: int | None, size: int | None,
-                  output: Path | None, name: str | None) -> None:
-    """Time every activation: forward and forward+backward, GB/s, ratios, saved bytes."""
-    invoked = click.get_current_context().info_name or "bench"
-    run_from_options(quick=quick, only=only, device=device, compile=compile_,
-                     allocator=allocator, repeats=repeats, size=size, output=output,
-                     name=name, prog="actlab bench" if invoked == "bench" else invoked)
+@click.argument("names", nargs=-1)
+@click.option("--list", "list_", is_flag=True, help="List the result files and exit.")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path),
+              help="The results folder (default: benchmarks/results of this checkout).")
+def bench_command(names: tuple[str, ...], list_: bool, results: Path | None) -> None:
+    """Print committed benchmark results (default: the per-call cost at every size).
+
+    Run the benchmarks themselves with the scripts in benchmarks/ (see its README):
+    python benchmarks/call_overhead.py, benchmarks/run.py, benchmarks/training_loops.py.
+    """
+    folder = results_dir(results)
+    known = available(folder)
+    if list_:
+        for name in known:
+            click.echo(name)
+        return
+    if not names:
+        names = tuple(n for n in DEFAULT_RESULTS if n in known)
+        if not names:
+            raise ActlabError(f"no per-call results in {folder}; run "
+                              f"python benchmarks/call_overhead.py")
+    for name in names:
+        stem = name.removesuffix(".md")
+        if stem not in known:
+            raise UnknownNameError(stem, known, what="benchmark result")
+    for i, name in enumerate(names):
+        if i:
+            click.echo("")
+        click.echo((folder / f"{name.removesuffix('.md')}.md").read_text().rstrip())
 
 
 def register(group: click.Group) -> None:

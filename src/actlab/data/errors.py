@@ -5,33 +5,19 @@ Every message is one sentence: which file (or dataset), what is wrong, what to d
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 
-from actlab.errors import ActlabError
+from actlab.errors import ActlabError, UnknownNameError
 
 
 class DataError(ActlabError):
     """Base class of every dataset error."""
 
 
-class UnknownDatasetError(DataError, KeyError):
+class UnknownDatasetError(DataError, UnknownNameError):
     """A dataset name that the registry does not know."""
 
-    def __init__(self, name: str, known: Iterable[str] = ()):
-        self.name = name
-        known = list(known)
-        self.suggestions = difflib.get_close_matches(name, known, n=4, cutoff=0.5)
-        message = f"unknown dataset {name!r}"
-        if self.suggestions:
-            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        elif known:
-            message += "; known datasets are " + ", ".join(repr(s) for s in known)
-        super().__init__(message)
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
-        return self.args[0]
+    what = "dataset"
 
 
 class DatasetUnavailableError(DataError):

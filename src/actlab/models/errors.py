@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
-from actlab.errors import ActlabError, ParameterError
+from actlab.errors import ActlabError, ParameterError, UnknownNameError
 
 
-class UnknownModelError(ActlabError, KeyError):
+class UnknownModelError(UnknownNameError):
     """A model name that the model registry does not know."""
 
-    def __init__(self, name: str, known: Iterable[str] = ()):
-        self.name = name
-        known = list(known)
-        self.suggestions = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        message = f"unknown model {name!r}"
-        if self.suggestions:
-            message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
-        else:
-            message += "; known models are " + ", ".join(repr(s) for s in known)
-        super().__init__(message)
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
-        return self.args[0]
+    what = "model"
 
 
 class ModelInputError(ActlabError, ValueError):

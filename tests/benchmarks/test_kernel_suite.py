@@ -13,22 +13,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from actlab.kernels.benchmark import SuiteSettings, run_benchmarks, run_suite
-from actlab.kernels.benchmark import goals as goal_checks
-from actlab.kernels.benchmark.cases import catalog_cases
-from actlab.kernels.benchmark.machine import REUSED_ALLOCATOR_ENV
-from actlab.kernels.benchmark.runner import allocator_env
-from actlab.kernels.benchmark.saved_memory import saved_bytes
-from actlab.kernels.benchmark.suite import _add_settled
-from actlab.kernels.benchmark.tables import markdown
-from actlab.kernels.benchmark.timing import summarise
-from actlab.kernels.dispatch import LEAN_MIN_ELEMENTS
 from click.testing import CliRunner
 
-from actlab.cli import main
 from actlab.errors import ActlabError
+from kernel_suite import SuiteSettings, run_benchmarks, run_suite
+from kernel_suite import goals as goal_checks
+from kernel_suite.cli import bench_command
+from kernel_suite.runner import allocator_env
+from kernel_suite.saved_memory import saved_bytes
+from kernel_suite.tables import markdown
+from kernel_suite.timing import summarise
+from machine import REUSED_ALLOCATOR_ENV
 
-TINY = {"numel": LEAN_MIN_ELEMENTS, "repeats": 2, "warmup": 0, "compile": False}
+SMALL = 1 << 15
+TINY = {"numel": SMALL, "repeats": 2, "warmup": 0, "compile": False}
 
 
 def test_summary_quartiles_agree_with_numpy():
@@ -57,15 +55,10 @@ def test_suite_measures_every_implementation_in_both_passes(suite_result):
     by_label = {c["label"]: c for c in suite_result["cases"]}
     assert set(by_label) == {"relu", "mish", "softmax", "swiglu"}
     assert set(by_label["relu"]["implementations"]) == {"native", "reference", "analytic",
-                                                         "fused", "memory", "auto", "settled"}
+                                                         "fused", "memory", "auto"}
     assert "memory" not in by_label["mish"]["implementations"]  # no mask: nothing to trade
-    assert set(by_label["swiglu"]["implementations"]) == {"reference", "analytic", "auto",
-                                                           "settled"}
+    assert set(by_label["swiglu"]["implementations"]) == {"reference", "analytic", "auto"}
     for case in suite_result["cases"]:
-        # Nothing compiled in this run: the policy would keep auto.
-        settled = case["implementations"]["settled"]
-        assert settled["same_as"] == {"forward": "auto", "forward_backward": "auto"}
-        assert settled["forward"] == case["implementations"]["auto"]["forward"]
         assert not case["errors"]
         for impl, entry in case["implementations"].items():
             for pass_name in ("forward", "forward_backward"):
@@ -74,9 +67,7 @@ def test_suite_measures_every_implementation_in_both_passes(suite_result):
                 assert t["gbps"] > 0 and t["fraction_of_copy"] > 0
     assert by_label["relu"]["piecewise_linear"] and not by_label["mish"]["piecewise_linear"]
     # Speed by default (PyTorch's relu), the 1-byte mask when memory is preferred.
-    assert by_label["relu"]["auto_choice"] == {"forward": "native",
-                                               "forward_backward": "native",
-                                               "forward_backward_memory": "fused"}
+    assert by_label["relu"]["auto_choice"] == {"auto": "native", "memory": "fused(mask)"}
     relu = by_label["relu"]["implementations"]
     # auto is the native op in both passes: one timing, reported for both names
     assert relu["native"]["same_as"] == "auto"
@@ -113,28 +104,6 @@ def _case(label, times, piecewise=False, saved=None, native_fraction=0.9):
             "element_size": 4}
 
 
-def test_settled_follows_the_compile_policys_rule():
-    cases = {c.label: c for c in catalog_cases(1024, ("quick_gelu", "relu"))}
-
-    def settled(label, auto, compiled, choice="analytic"):
-        impls = {"auto": {"forward": {"median": auto}, "forward_backward": {"median": auto},
-                          "saved_bytes_per_element": 4.0},
-                 "compiled": {"forward": {"median": compiled},
-                              "forward_backward": {"median": compiled},
-                              "saved_bytes_per_element": 4.0}}
-        result = {"implementations": impls,
-                  "auto_choice": {"forward": choice, "forward_backward": choice}}
-        _add_settled(cases[label], torch.device("cpu"), result)
-        return impls["settled"]["same_as"]["forward_backward"]
-
-    assert settled("quick_gelu", 1.0, 0.5) == "compiled"
-    assert settled("quick_gelu", 1.0, 0.97) == "auto"  # under MIN_GAIN: not worth it
-    # A native piecewise-linear op is never replaced, however the compiled mask timed;
-    # the mask kernel that auto trains with under prefer("memory") is.
-    assert settled("relu", 1.0, 0.5, choice="native") == "auto"
-    assert settled("relu", 1.0, 0.5, choice="fused") == "compiled"
-
-
 def test_goal_checks_on_constructed_results():
     cases = [
         _case("fast", {"native": (2.0, 4.0), "auto": (1.0, 2.0)}),
@@ -152,12 +121,6 @@ def test_goal_checks_on_constructed_results():
     assert rows[("slow", "forward_backward")] == "within noise"  # 1.01 vs 1.00, 2 % noise
     zoo = {r["pass"]: r["status"] for r in result["rows"]["faster_than_reference"]}
     assert zoo == {"forward": "met", "forward_backward": "met"}
-    assert "faster_than_reference_settled" not in result["rows"]  # no settled entries
-    settled = _case("zoo", {"reference": (3.0, 9.0), "auto": (3.0, 9.0),
-                            "settled": (1.0, 3.0)})
-    rows = goal_checks.evaluate([settled], "cpu")["rows"]
-    assert {r["status"] for r in rows["faster_than_reference"]} == {"missed"}
-    assert {r["status"] for r in rows["faster_than_reference_settled"]} == {"met"}
     memory = {(r["case"], r["impl"], r["limit"]): r["status"]
               for r in result["rows"]["saved_memory"]}
     assert memory[("mask", "auto", 1.0)] == "missed"  # piecewise linear: 1 byte at most
@@ -165,8 +128,11 @@ def test_goal_checks_on_constructed_results():
     assert memory[("fast", "auto", 4)] == "met" and ("fast", "auto", 1.0) not in memory
     masked = _case("masked", {"native": (1.0, 1.0), "memory": (1.0, 1.2), "auto": (1.0, 1.0)},
                    piecewise=True, saved={"memory": 1.0, "auto": 4.0})
-    rows = goal_checks.evaluate([masked], "cpu")["rows"]["saved_memory"]
-    assert {(r["impl"], r["status"]) for r in rows} == {("auto", "met"), ("memory", "met")}
+    rows = goal_checks.evaluate([masked], "cpu")["rows"]
+    assert {(r["impl"], r["status"]) for r in rows["saved_memory"]} == {("auto", "met"),
+                                                                         ("memory", "met")}
+    # memory at 1/1.2 = 0.83 of native's speed: under the 0.9 goal.
+    assert [r["status"] for r in rows["memory_speed"]] == ["missed"]
     (slow_native,) = result["rows"]["beats_slow_native"]
     assert slow_native["case"] == "laggard" and slow_native["best"] == "fused"
     assert slow_native["status"] == "met"  # 3.0 / 1.5 = 2×
@@ -185,7 +151,7 @@ def test_reused_mode_sets_glibc_to_keep_freed_memory():
 
 
 def test_runner_measures_each_mode_in_fresh_processes(tmp_path, monkeypatch):
-    from actlab.kernels.benchmark import runner
+    from kernel_suite import runner
 
     monkeypatch.setattr(runner, "CASES_PER_PROCESS", 1)  # one interpreter per case
     settings = SuiteSettings(**TINY, only=("leaky_relu", "relu6"))
@@ -203,16 +169,19 @@ def test_runner_measures_each_mode_in_fresh_processes(tmp_path, monkeypatch):
     assert "MALLOC_MMAP_MAX_=0" in text
 
 
-def test_cli_bench_writes_json_and_markdown(tmp_path):
-    result = CliRunner().invoke(main, ["bench", "--quick", "--only", "relu", "--size",
-                                       str(LEAN_MIN_ELEMENTS), "--repeats", "1",
-                                       "--allocator", "fresh", "--no-compile",
-                                       "--device", "cpu", "--output", str(tmp_path)])
+def _run_py(args: list[str]):
+    return CliRunner().invoke(bench_command, args, prog_name="python benchmarks/run.py")
+
+
+def test_run_py_writes_json_and_markdown(tmp_path):
+    result = _run_py(["--quick", "--only", "relu", "--size", str(SMALL), "--repeats", "1",
+                      "--allocator", "fresh", "--no-compile", "--device", "cpu",
+                      "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cpu-quick.json").is_file() and (tmp_path / "cpu-quick.md").is_file()
     assert "wrote" in result.output
     stored = json.loads((tmp_path / "cpu-quick.json").read_text())
-    assert stored["command"].startswith("actlab bench --quick --only relu")
+    assert stored["command"].startswith("python benchmarks/run.py --quick --only relu")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -221,20 +190,18 @@ def test_cli_bench_writes_json_and_markdown(tmp_path):
     (["--repeats", "0"], "--repeats must be at least 1"),
     (["--device", "tpu"], "unknown device 'tpu'"),
 ])
-def test_cli_bench_bad_input_prints_one_line(args, message, tmp_path):
-    result = CliRunner().invoke(main, ["bench", "--quick", "--output", str(tmp_path), *args])
-    assert result.exit_code == 1
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and message in lines[0]
+def test_run_py_bad_input_raises_one_clear_error(args, message, tmp_path):
+    result = _run_py(["--quick", "--output", str(tmp_path), *args])
+    assert isinstance(result.exception, ActlabError)
+    assert message in str(result.exception) and "\n" not in str(result.exception)
 
 
-def test_cli_bench_refuses_a_gpu_that_is_not_there(tmp_path):
-    import torch
-
+def test_run_py_refuses_a_gpu_that_is_not_there(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    result = CliRunner().invoke(main, ["bench", "--device", "cuda", "--output", str(tmp_path)])
-    assert result.exit_code == 1 and "no CUDA GPU" in result.output
+    result = _run_py(["--device", "cuda", "--output", str(tmp_path)])
+    assert isinstance(result.exception, ActlabError)
+    assert "no CUDA GPU" in str(result.exception)
 
 
 def test_benchmarks_run_py_reports_errors_in_one_line(capsys):
