@@ -23,6 +23,10 @@ def test_same_seed_same_everything(digits):
     assert first.activations == second.activations
     assert first.histograms == second.histograms
     assert first.predictions_after == second.predictions_after
+    # The same code ran at every site, both times (chosen once, never switched mid-run).
+    assert first.kernels == second.kernels
+    assert [(k.site, k.implementation, k.compile) for k in first.kernels] == [
+        ("act1", "native", "eager"), ("act2", "native", "eager")]
 
 
 def test_probes_do_not_change_the_training(digits):
@@ -37,3 +41,13 @@ def test_probes_do_not_change_the_training(digits):
 
 def test_other_seed_differs(digits):
     assert _run(digits, 5).step_losses != _run(digits, 6).step_losses
+
+
+def test_each_site_records_the_code_that_ran(digits):
+    config = TrialConfig(dataset="digits", model="mlp", activation="lisht", steps=2,
+                         batch_size=32, seed=0, device="cpu", probes=ProbeConfig.off())
+    result = run_trial(config, dataset=digits, progress=False)
+    assert {(k.activation, k.implementation) for k in result.kernels} == {("lisht",
+                                                                           "analytic")}
+    restored = type(result).from_json(result.to_json())
+    assert restored.kernels == result.kernels

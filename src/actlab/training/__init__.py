@@ -19,6 +19,7 @@ from actlab.training.result import (
     EvalRecord,
     GradientRecord,
     HistogramRecord,
+    KernelRecord,
     PredictionSnapshot,
     QuantileRecord,
     TrialResult,
@@ -27,7 +28,8 @@ from actlab.training.trial import run_trial
 
 __all__ = [
     "RECIPES", "ActivationRecord", "ActivationSite", "DeviceUnavailableError", "EvalRecord",
-    "GradientRecord", "HistogramRecord", "PredictionSnapshot", "ProbeConfig", "QuantileRecord",
+    "GradientRecord", "HistogramRecord", "KernelRecord", "PredictionSnapshot", "ProbeConfig",
+    "QuantileRecord",
     "TrainingRecipe", "TrainingSettings", "TrialConfig", "TrialConfigError", "TrialResult",
     "cross_entropy", "keras_categorical_crossentropy",
     "keras_categorical_crossentropy_per_sample", "loss_function", "read_metrics",

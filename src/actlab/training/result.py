@@ -96,6 +96,20 @@ class ActivationSite:
 
 
 @dataclass(frozen=True)
+class KernelRecord:
+    """The code that computed one activation site, chosen once when the model was built.
+
+    `implementation` is the chosen implementation's label ("native", "fused(mask)",
+    "analytic"...; "module <Class>" for a module that is not a catalog activation) and
+    `compile` says how it ran: "eager", or "torch.compile (kernel)"."""
+
+    site: str
+    activation: str
+    implementation: str
+    compile: str
+
+
+@dataclass(frozen=True)
 class HistogramRecord:
     """A histogram of one tensor at one step: bin edges (bins + 1) and counts."""
 
@@ -134,6 +148,7 @@ class TrialResult:
     first_layer_gradients: list[QuantileRecord] = field(default_factory=list)
     activations: list[ActivationRecord] = field(default_factory=list)
     activation_sites: list[ActivationSite] = field(default_factory=list)
+    kernels: list[KernelRecord] = field(default_factory=list)
     histograms: list[HistogramRecord] = field(default_factory=list)
     predictions_before: PredictionSnapshot | None = None
     predictions_after: PredictionSnapshot | None = None
@@ -175,6 +190,7 @@ class TrialResult:
                              ("first_layer_gradients", QuantileRecord),
                              ("activations", ActivationRecord),
                              ("activation_sites", ActivationSite),
+                             ("kernels", KernelRecord),
                              ("histograms", HistogramRecord)):
             values[name] = [record(**item) for item in values.get(name, [])]
         for name in ("predictions_before", "predictions_after"):

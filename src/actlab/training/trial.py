@@ -19,6 +19,7 @@ from actlab.models.registry import build_model, check_model_input, count_paramet
 from actlab.training.config import TrialConfig
 from actlab.training.devices import describe_device, resolve_device
 from actlab.training.evaluation import evaluate
+from actlab.training.kernel_records import kernel_records
 from actlab.training.losses import loss_function
 from actlab.training.optimizers import build_optimizer
 from actlab.training.probes.prediction_probe import prediction_snapshot
@@ -97,6 +98,7 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
             step_losses=list(recorder.step_losses), gradients=list(recorder.gradients),
             first_layer_gradients=list(recorder.first_layer),
             activations=list(recorder.activations), activation_sites=list(recorder.sites),
+            kernels=kernel_records(model),
             histograms=list(recorder.histograms), predictions_before=before,
             predictions_after=after, diverged=outcome.diverged,
             diverged_step=outcome.diverged_step, divergence=outcome.divergence,
