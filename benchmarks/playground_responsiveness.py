@@ -32,9 +32,9 @@ import torch
 import uvicorn
 import websocket  # websocket-client (the test extra)
 
-from actlab.kernels.benchmark.machine import machine_info
 from actlab.playground.limits import DEFAULT_LIMITS
 from actlab.playground.server import create_app
+from machine import machine_info
 
 HEAVY_JOB = {"dataset": "spiral", "activations": ["relu", "tanh", "gelu"], "hidden": [32] * 6,
              "steps": 20000, "points": 1000, "batch_size": 10, "optimizer": "adam"}
