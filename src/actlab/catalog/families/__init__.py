@@ -19,6 +19,11 @@ FAMILY_MODULES = (
     "oscillating",
     "squashing",
     "nonmonotonic_gates",
+    "rectifier_variants",
+    "exponential_variants",
+    "other_shapes",
+    "glu_variants",
+    "softmax_variants",
 )
 
 
