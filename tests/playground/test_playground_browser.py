@@ -137,6 +137,22 @@ def test_theory_view_shows_numbers_phase_diagram_and_depth(playground_server, tm
         assert _traces(page, "plot-gradient") == ["mean-field theory",
                                                   "simulation (width 256)"]
         _not_blank(page, tmp_path / "theory.png")
+        # Clicking the phase diagram at (σ_w², σ_b²) ≈ (1, 0.2) moves the network there.
+        x, y = page.evaluate("""(() => {
+            const plot = document.getElementById('plot-phase');
+            const box = plot.getBoundingClientRect(), size = plot._fullLayout._size;
+            plot.scrollIntoView();
+            const top = plot.getBoundingClientRect().top;
+            return [box.left + size.l + plot._fullLayout.xaxis.l2p(1.0),
+                    top + size.t + plot._fullLayout.yaxis.l2p(0.2)]; })()""")
+        page.click(x, y)
+        page.wait_until("actlabPlayground.renders.phase >= 2", timeout=180)
+        assert page.evaluate("document.getElementById('theory-init').value") == "custom"
+        sigma_w2, sigma_b2 = page.evaluate("[actlabPlayground.data.theory.sigma_w2, "
+                                           "actlabPlayground.data.theory.sigma_b2]")
+        # The click lands on the heatmap cell nearest the point: within one cell of it.
+        assert abs(sigma_w2 - 1.0) < 0.3 and abs(sigma_b2 - 0.2) < 0.05
+        assert "init=custom" in page.evaluate("location.search")
         _check_clean(page, playground_server)
 
 

@@ -375,6 +375,13 @@ class LivePage:
                 raise BrowserError(f"{expression!r} was still {value!r} after {timeout:g} s")
             self._tools.drain(poll)
 
+    def click(self, x: float, y: float) -> None:
+        """A real mouse click (move, press, release) at viewport coordinates (x, y)."""
+        self._tools.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        for kind in ("mousePressed", "mouseReleased"):
+            self._tools.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
+                             clickCount=1)
+
     def screenshot(self, path: str | os.PathLike, *, full_page: bool = False) -> Path:
         height = self.evaluate("document.documentElement.scrollHeight") if full_page \
             else self.height

@@ -448,7 +448,7 @@ function drawTheory(data) {
     row.insertCell().textContent = value;
   }
   const prop = data.propagation;
-  const pair = (key, name, logY) => [
+  const pair = (key) => [
     { x: prop.layers, y: prop.theory[key], mode: "lines", name: "mean-field theory",
       line: { color: COLORS[0] } },
     { x: prop.layers, y: prop.simulation[key], mode: "markers", name: `simulation (width ${data.setup.width})`,
