@@ -134,7 +134,8 @@ ERFACT = ActivationSpec(
     derivative=_erfact_derivative,
     second_derivative=_erfact_second,
     params=(
-        Param("alpha", 0.75, "α, the gate's value e^0 scale", low=0.0, low_open=True),
+        Param("alpha", 0.75, "α, the scale of the exponential inside erf", low=0.0,
+              low_open=True),
         Param("beta", 0.75, "β, the exponential's slope", low=0.0, low_open=True),
     ),
     properties=Properties((-0.405280845173458, INF), (True, False), monotonic=False,
