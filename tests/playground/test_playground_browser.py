@@ -55,6 +55,23 @@ def test_deep_link_plots_its_activations(playground_server, tmp_path):
         assert _traces(page, "plot-vector-0") == ["softmax", "sparsemax", "log_softmax"]
         assert "activations=gelu,mish" in page.evaluate("location.search")
         _not_blank(page, tmp_path / "functions.png")
+        # Hover shows values; dragging across the plot zooms into that x range.
+        to_pixels = """((x, y) => { const p = document.getElementById('plot-f');
+            const box = p.getBoundingClientRect(), size = p._fullLayout._size;
+            return [box.left + size.l + p._fullLayout.xaxis.l2p(x),
+                    box.top + size.t + p._fullLayout.yaxis.l2p(y)]; })"""
+        page.move(*page.evaluate(f"{to_pixels}(1.0, 0.84)"))
+        page.wait_until("document.querySelectorAll('#plot-f .hoverlayer .hovertext').length > 0")
+        hover = page.evaluate("document.querySelector('#plot-f .hoverlayer').textContent")
+        values = {"gelu": 0.5 * (1 + math.erf(1 / math.sqrt(2))),
+                  "mish": math.tanh(math.log1p(math.e))}
+        name, point = hover.split("(", 1)
+        x_value, y_value = (float(v) for v in point.rstrip(")").split(","))
+        assert x_value == 1.0 and y_value == pytest.approx(values[name], abs=1e-6)
+        page.drag(page.evaluate(f"{to_pixels}(0.5, 0.5)"), page.evaluate(f"{to_pixels}(2.5, 0.5)"))
+        page.wait_until("document.getElementById('plot-f').layout.xaxis.range[1] < 3")
+        low, high = page.evaluate("document.getElementById('plot-f').layout.xaxis.range")
+        assert low == pytest.approx(0.5, abs=0.1) and high == pytest.approx(2.5, abs=0.1)
         # An edited vector is drawn again: softmax of (0, 0) is (1/2, 1/2).
         page.evaluate("""(() => { const v = document.querySelector('#vector-inputs input');
                           v.value = '0,0'; v.dispatchEvent(new Event('change')); })()""")

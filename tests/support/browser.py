@@ -382,6 +382,22 @@ class LivePage:
             self._tools.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left",
                              clickCount=1)
 
+    def move(self, x: float, y: float) -> None:
+        """Move the mouse to viewport coordinates (x, y), as a hover would."""
+        self._tools.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+        """Press the left button at `start`, move to `end` in a few steps, release there."""
+        (x0, y0), (x1, y1) = start, end
+        self.move(x0, y0)
+        self._tools.call("Input.dispatchMouseEvent", type="mousePressed", x=x0, y=y0,
+                         button="left", clickCount=1)
+        for i in range(1, steps + 1):
+            self._tools.call("Input.dispatchMouseEvent", type="mouseMoved", button="left",
+                             x=x0 + (x1 - x0) * i / steps, y=y0 + (y1 - y0) * i / steps)
+        self._tools.call("Input.dispatchMouseEvent", type="mouseReleased", x=x1, y=y1,
+                         button="left", clickCount=1)
+
     def screenshot(self, path: str | os.PathLike, *, full_page: bool = False) -> Path:
         height = self.evaluate("document.documentElement.scrollHeight") if full_page \
             else self.height
