@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import urllib.parse
 
 import pytest
@@ -194,3 +195,22 @@ def test_a_link_with_an_unknown_name_plots_the_others(playground_server):
         status = page.evaluate("document.getElementById('functions-status').textContent")
         assert status.startswith("left out mush: unknown activation") and "'mish'" in status
         assert "activations=gelu,tanh" in page.evaluate("location.search")
+
+
+def test_the_stop_button_ends_a_run(playground_server):
+    url = (playground_server.url + "/?view=training&dataset=spiral&train=relu&steps=20000"
+           "&hidden=32,32,32,32,32,32&points=1000")
+    with open_page(url) as page:
+        page.wait_until("!!(window.Plotly && document.getElementById('train-start'))")
+        page.evaluate("document.getElementById('train-start').click()")
+        page.wait_until("actlabPlayground.renders.training >= 1", timeout=120)
+        assert page.evaluate("document.getElementById('train-start').disabled")
+        page.evaluate("document.getElementById('train-stop').click()")
+        page.wait_until("document.getElementById('train-status').textContent"
+                        ".startsWith('stopped')", timeout=60)
+        page.wait_until("!document.getElementById('train-start').disabled")
+        assert page.evaluate("actlabPlayground.data.training.step") < 20000
+    deadline = time.monotonic() + 30
+    while playground_server.get("/api/health")[1]["training_jobs"]:
+        assert time.monotonic() < deadline, "the stopped job kept its slot"
+        time.sleep(0.1)
