@@ -89,5 +89,6 @@ def test_a_study_folder_reports_after_its_data_folder_is_gone(tmp_path: Path):
     run_study(spec, tmp_path / "study", executor=SerialExecutor(scripted_trial),
               progress=False, check_inputs=False)
     data.rmdir()
-    results = load_study_results(tmp_path / "study")
-    assert results.count("finished") == 12 and results.spec.data_dir is None
+    results = load_study_results(tmp_path / "study")  # the spec is not checked again
+    assert results.count("finished") == 12 and results.spec.data_dir == str(data)
+    assert write_study_report(tmp_path / "study").html.is_file()

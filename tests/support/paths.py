@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-#: ../shared/data beside the repository: MNIST and Fashion-MNIST, torchvision's MD5s.
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
+#: ../shared/data beside the repository (MNIST and Fashion-MNIST, torchvision's MD5s), or
+#: $ACTLAB_DATA_DIR where that is set (as the README says).
+SHARED_DATA = Path(os.environ.get("ACTLAB_DATA_DIR") or (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data")).resolve()

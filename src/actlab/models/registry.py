@@ -1,8 +1,9 @@
 """Every model actlab can build, in one table, and `build_model` that looks names up in it.
 
-Each entry says which input shapes the architecture takes; `build_model` checks the
-shape before building, so a mismatch (mnist_cnn on MNIST-1D) is one clear sentence.
-Adding a model means writing its module and adding one ModelEntry here.
+Each entry says which input shapes the architecture takes and how the model is trained
+by default (its recipe); `build_model` checks the shape before building, so a mismatch
+(mnist_cnn on MNIST-1D) is one clear sentence. Adding a model means writing its module
+and adding one ModelEntry here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from actlab.models.errors import ModelInputError, ModelOptionError, UnknownModel
 from actlab.models.mlp import MLP, mlp_widths
 from actlab.models.mnist_cnn import MNIST_CNN_INPUT, MnistCNN
 from actlab.models.shallow import ShallowDense
+from actlab.models.training_recipe import CIFAR_CROPS, CLASSIFIER_RECIPE, TrainingRecipe
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -68,13 +70,15 @@ def _build_mlp(factory: ActivationFactory, input_shape: tuple[int, ...], num_cla
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A model's name, builder, the inputs it takes (as a check and in words), a summary."""
+    """A model: name, builder, summary, the inputs it takes (in words and as a check), and
+    how it is trained by default."""
 
     name: str
     builder: Callable[..., nn.Module]
     summary: str
     inputs: str
     check_input: Callable[[tuple[int, ...]], str | None]
+    recipe: TrainingRecipe = CLASSIFIER_RECIPE
 
     @property
     def options(self) -> dict[str, Any]:
@@ -86,18 +90,30 @@ class ModelEntry:
 MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("shallow", _build_shallow,
                "seed 000: Dense(num_classes) + activation on the output, Keras's init",
-               "any shape (flattened)", _any_shape),
+               "any shape (flattened)", _any_shape,
+               # seed 000: Keras's compile(optimizer='sgd', loss='categorical_crossentropy')
+               # and fit's batches of 32 (its 5 samples make one full batch).
+               TrainingRecipe("sgd", 0.01, 32, "keras_categorical_crossentropy")),
     ModelEntry("mnist_cnn", _build_mnist_cnn,
                "seed 003: 2 conv 5x5 (32, 64) + max-pool, FC 1024, dropout 0.5, FC",
                _shape_text(MNIST_CNN_INPUT) + " (MNIST, Fashion-MNIST)",
-               _exact(MNIST_CNN_INPUT, "28x28 grayscale images: MNIST or Fashion-MNIST")),
+               _exact(MNIST_CNN_INPUT, "28x28 grayscale images: MNIST or Fashion-MNIST"),
+               # seed 003 (TensorFlow's Deep MNIST): Adam 1e-4, batches of 50.
+               TrainingRecipe("adam", 1e-4, 50, "cross_entropy")),
     ModelEntry("cifar10_cnn", _build_cifar10_cnn,
                "seed 003: TensorFlow CIFAR-10 tutorial (2 conv + LRN, FC 384, FC 192)",
                _shape_text(CIFAR10_CNN_INPUT) + " (CIFAR-10 crops)",
-               _exact(CIFAR10_CNN_INPUT, "24x24 crops of 32x32 colour images: CIFAR-10")),
+               _exact(CIFAR10_CNN_INPUT, "24x24 crops of 32x32 colour images: CIFAR-10"),
+               # seed 003 (TensorFlow's CIFAR-10 tutorial): SGD 0.1, batches of 128, weight
+               # decay 0.004 on the FC layers, lr x 0.1 every 350 epochs, random 24x24
+               # crops with flips and per-image standardisation (the tutorial's random
+               # brightness and contrast and its weight averages are not reproduced).
+               TrainingRecipe("sgd", 0.1, 128, "cross_entropy", weight_decay=0.004,
+                              lr_decay_epochs=350.0, lr_decay_factor=0.1,
+                              inputs=CIFAR_CROPS)),
     ModelEntry("mlp", _build_mlp,
                "fully connected: depth x width hidden layers, chosen init, optional dropout",
-               "any shape (flattened)", _any_shape),
+               "any shape (flattened)", _any_shape, CLASSIFIER_RECIPE),
 )
 
 _BY_NAME = {entry.name: entry for entry in MODELS}

@@ -7,8 +7,20 @@
   mix), each with `threads` torch threads so that workers × threads ≈ cores;
 - `SerialExecutor`: runs trials one after another in this process (tests, debugging).
 
-A distributed engine slots in as one more subclass. A trial that raises becomes a
-`failed` outcome with its error message; it never stops the study.
+The contract, for one more executor (a distributed engine slots in as a subclass):
+
+- the runner owns the results store: it reads each trial from there, marks it running,
+  submits a `TrialTask` (plain data: the trial's id, its validated config as stored,
+  where its logs go, where the data is) and stores each `TrialOutcome` it gets back;
+  an executor never touches the store;
+- the runner submits at most `capacity` trials at a time and submits more while
+  iterating `completed()`;
+- a worker runs `trial_function(task)` (default `run_trial_task`, which trusts the
+  config: it was validated when the study started) through `execute`, so a trial that
+  raises becomes a `failed` outcome with its error message; it never stops the study;
+- a worker that dies makes its trials `failed` outcomes (the study goes on);
+- `shutdown(cancel=True)` stops running trials (an interrupted study), which stay
+  `running` in the store and run again next time.
 """
 
 from __future__ import annotations
@@ -34,7 +46,13 @@ from actlab.errors import ParameterError
 
 @dataclass(frozen=True)
 class TrialTask:
-    """What a worker needs to run one trial: its id, config (plain data) and where to write."""
+    """What a worker needs to run one trial, as plain data (picklable, JSON-able).
+
+    `config` is the trial's validated TrialConfig as the results store holds it (the
+    worker trusts it and does not validate it again); `output_dir` is where its
+    TensorBoard logs go (None: none are written); `data_dir` and `download` say where
+    dataset files are and whether missing ones may be fetched.
+    """
 
     trial_id: str
     config: Mapping[str, Any]
@@ -61,16 +79,17 @@ TrialFunction = Callable[[TrialTask], Mapping[str, Any]]
 def run_trial_task(task: TrialTask) -> Mapping[str, Any]:
     """Train one trial with actlab.training and return its result as plain data.
 
-    The trial's output folder starts empty (a killed earlier attempt may have left logs);
+    The trial's log folder starts empty (a killed earlier attempt may have left logs);
     the dataset is loaded once per worker process and reused by its later trials.
     """
     from actlab.training import TrialConfig, run_trial
 
-    config = TrialConfig.from_dict(dict(task.config))
+    config = TrialConfig.from_validated(dict(task.config))
     if task.output_dir is not None:
         shutil.rmtree(task.output_dir, ignore_errors=True)
     result = run_trial(config, output_dir=task.output_dir, progress=False,
-                       dataset=_cached_dataset(config, task.data_dir, task.download))
+                       dataset=_cached_dataset(config, task.data_dir, task.download),
+                       write_records=False)
     return result.to_dict()
 
 

@@ -6,6 +6,10 @@ as canonical JSON. The same trial in a later run of the study, or in a study wit
 seeds, is recognised and not re-run; and since values the study leaves to actlab's
 defaults are not part of it, results stay valid when a later actlab adds a field to
 TrialConfig or tunes a probe default. (A new output folder starts afresh.)
+
+A spec is expanded once, when it is read (that is how its trials are validated); the
+runner stores the trials in the study's results store, and everything after that (the
+workers, the report) reads them from there.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actlab.studies.spec import TRIAL_SEED, ActivationEntry, StudySpec
+from actlab.studies.store import Condition, PlannedTrial, condition_label
 from actlab.training.config import ProbeConfig, TrialConfig
 
-Condition = tuple[tuple[str, Any], ...]
+__all__ = ["Condition", "Trial", "build_trial", "condition_label", "conditions", "expand",
+           "expand_trials", "trial_config", "trial_definition", "trial_id"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,10 @@ class Trial:
         """The grid point in words (`depth=8, lr=0.001`), empty without a grid."""
         return condition_label(self.condition)
 
-
-def condition_label(condition: Condition) -> str:
-    """`model.depth=8, training.lr=0.001` → `depth=8, lr=0.001`."""
-    return ", ".join(f"{key.partition('.')[2]}={value}" for key, value in condition)
+    def planned(self) -> PlannedTrial:
+        """The trial as the results store keeps it."""
+        return PlannedTrial(self.trial_id, self.activation, self.seed, self.condition,
+                            self.definition, self.config.to_dict())
 
 
 def trial_id(definition: Mapping[str, Any]) -> str:
@@ -83,19 +89,34 @@ def trial_definition(spec: StudySpec, entry: ActivationEntry, condition: Conditi
 def trial_config(spec: StudySpec, entry: ActivationEntry, condition: Condition,
                  seed: int) -> TrialConfig:
     """The TrialConfig of one trial (validated)."""
-    definition = trial_definition(spec, entry, condition, seed)
+    return _config(trial_definition(spec, entry, condition, seed))
+
+
+def _config(definition: Mapping[str, Any]) -> TrialConfig:
     return TrialConfig(**{**definition, "probes": ProbeConfig(**definition["probes"])}
                        ).validate()
 
 
 def expand(spec: StudySpec) -> list[Trial]:
-    """Every trial of the study, seed by seed, so that an interrupted study has whole seeds."""
-    trials = []
-    for seed in spec.seeds:
-        for condition in conditions(spec):
-            for entry in spec.activations:
-                definition = trial_definition(spec, entry, condition, seed)
-                config = trial_config(spec, entry, condition, seed)
-                trials.append(Trial(trial_id(definition), entry.label, seed, condition, config,
-                                    definition))
-    return trials
+    """Every trial of the study, seed by seed, so that an interrupted study has whole seeds.
+
+    A spec read by `study_spec_from_dict` was expanded when it was validated: this returns
+    those trials (each config validated once).
+    """
+    if spec.trials is not None:
+        return list(spec.trials)
+    return expand_trials(spec)
+
+
+def expand_trials(spec: StudySpec) -> list[Trial]:
+    """Build and validate every trial of the study (the work `expand` does once)."""
+    return [build_trial(spec, entry, condition, seed) for seed in spec.seeds
+            for condition in conditions(spec) for entry in spec.activations]
+
+
+def build_trial(spec: StudySpec, entry: ActivationEntry, condition: Condition,
+                seed: int) -> Trial:
+    """One trial of the study: its definition, identity and validated config."""
+    definition = trial_definition(spec, entry, condition, seed)
+    return Trial(trial_id(definition), entry.label, seed, condition, _config(definition),
+                 definition)

@@ -1,7 +1,9 @@
 """A study's results as the report reads them: trials by condition, statistics, curve bands.
 
-`load_study_results(folder)` reads the spec the study last ran with and its store, and
-compares the activations of each grid condition on every final metric.
+`load_study_results(folder)` reads, from the folder's results store, the spec the study
+last ran with and its planned trials as they were stored when it started (nothing is
+expanded, hashed or validated again), and compares the activations of each grid
+condition on every final metric.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from actlab.studies.errors import StudyStoreError
-from actlab.studies.expansion import Condition, Trial, condition_label, expand
+from actlab.studies.errors import StudySpecError, StudyStoreError
 from actlab.studies.metrics import DEFAULT_METRIC, METRICS, Metric
-from actlab.studies.spec import StudySpec, study_spec_from_dict
+from actlab.studies.spec import StudySpec, study_spec_from_dict, study_spec_from_stored
 from actlab.studies.statistics import (
     CONFIDENCE,
     Comparison,
@@ -29,31 +30,49 @@ from actlab.studies.statistics import (
     compare,
     proportion,
 )
-from actlab.studies.store import STORE_FILE, ResultsStore, StoredTrial
-from actlab.studies.trial_records import final_value, is_diverged, nan_loss, weights_diverged
+from actlab.studies.store import (
+    STORE_FILE,
+    Condition,
+    MetricPoint,
+    ResultsStore,
+    StoredTrial,
+    condition_label,
+)
+from actlab.studies.trial_records import (
+    final_value,
+    is_diverged,
+    join_result,
+    nan_loss,
+    weights_diverged,
+)
 
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One trial of the spec and what the store has of it.
+    """One planned trial of the study as the store holds it, with its curves.
 
     `metric` is the study's own: `diverged` speaks of it (non-finite weights, or a
-    non-finite final value of that metric).
+    non-finite final value of that metric). `result` is the whole result (its stored
+    summary joined with its curve rows).
     """
 
-    trial: Trial
-    stored: StoredTrial | None
+    trial: StoredTrial
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     metric: str = DEFAULT_METRIC
+    full_result: dict[str, Any] | None = None
+
+    @property
+    def stored(self) -> StoredTrial:
+        return self.trial
 
     @property
     def status(self) -> str:
         """finished, failed, running (cut short) or missing (never started)."""
-        return "missing" if self.stored is None else self.stored.status
+        return "missing" if self.trial.status == "planned" else self.trial.status
 
     @property
     def result(self) -> dict[str, Any] | None:
-        return None if self.stored is None else self.stored.result
+        return self.full_result if self.full_result is not None else self.trial.result
 
     @property
     def _finished_result(self) -> dict[str, Any] | None:
@@ -84,9 +103,9 @@ class TrialRecord:
     @property
     def error(self) -> str:
         """The first line of the error of a failed trial."""
-        if self.stored is None or not self.stored.error:
+        if not self.trial.error:
             return ""
-        return self.stored.error.splitlines()[0]
+        return self.trial.error.splitlines()[0]
 
     def final(self, metric: str) -> float | None:
         """A finite final metric of a finished trial with finite weights (None otherwise).
@@ -307,21 +326,43 @@ class StudyResults:
 
 
 def read_spec(store: ResultsStore) -> StudySpec:
-    """The spec a study folder last ran with."""
+    """The spec a study folder last ran with, as it was stored (not validated again)."""
     text = store.get_meta("spec")
     if text is None:
         raise StudyStoreError(f"{store.path} has no study in it (no spec was ever stored)")
-    data = json.loads(text)
+    return study_spec_from_stored(json.loads(text),
+                                  source=store.get_meta("spec_source") or str(store.path))
+
+
+def plan_stored_study(store: ResultsStore) -> None:
+    """Store the plan of a study run by an actlab before plans were stored (schema 1).
+
+    Its spec is validated and expanded once, as that actlab did at every run; from then
+    on the plan is read from the store.
+    """
+    from actlab.studies.runner import plan_study
+
+    data = json.loads(store.get_meta("spec") or "{}")
     dataset = data.get("dataset")
     if isinstance(dataset, dict) and dataset.get("data_dir") and \
             not Path(dataset["data_dir"]).is_dir():
         # A study folder copied elsewhere: its results need no data files.
         data["dataset"] = {k: v for k, v in dataset.items() if k != "data_dir"}
-    return study_spec_from_dict(data, source=store.get_meta("spec_source") or str(store.path))
+    source = store.get_meta("spec_source") or str(store.path)
+    try:
+        spec = study_spec_from_dict(data, source=source)
+    except StudySpecError as err:
+        raise StudyStoreError(f"{store.path} was written by an earlier actlab and its spec "
+                              f"no longer reads: {err}") from None
+    plan_study(store, spec)
 
 
 def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyResults:
-    """Read a study folder: its spec, every trial of the spec, and (optionally) their curves."""
+    """Read a study folder: its spec, every planned trial, and (optionally) their curves.
+
+    Without `curves`, a trial's result is its stored summary (final metrics, settings,
+    sites), not its histories.
+    """
     output_dir = Path(output_dir)
     path = output_dir / STORE_FILE
     if not output_dir.is_dir():
@@ -331,16 +372,20 @@ def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyR
                               f"{STORE_FILE}")
     with ResultsStore(path) as store:
         spec = read_spec(store)
-        trials = expand(spec)
-        stored = {t.trial_id: t for t in store.trials()}
+        if not store.has_plan():
+            plan_stored_study(store)
+        trials = store.trials()
         records = []
         for trial in trials:
-            held = stored.get(trial.trial_id)
-            record_curves = {}
-            if curves and held is not None and held.status == "finished":
-                record_curves = _curves(store, trial.trial_id)
-            records.append(TrialRecord(trial, held, record_curves, spec.metric))
-        other = len(set(stored) - {t.trial_id for t in trials})
+            if not trial.in_plan:
+                continue
+            record_curves, full = {}, None
+            if curves and trial.status == "finished" and trial.result is not None:
+                points = store.metric_points(trial.trial_id)
+                record_curves = _curves(points)
+                full = join_result(trial.result, points, trial.config)
+            records.append(TrialRecord(trial, record_curves, spec.metric, full))
+        other = sum(1 for t in trials if not t.in_plan)
     by_condition: dict[Condition, list[TrialRecord]] = defaultdict(list)
     for record in records:
         by_condition[record.trial.condition].append(record)
@@ -348,11 +393,15 @@ def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyR
     return StudyResults(spec, output_dir, conditions, other)
 
 
-def _curves(store: ResultsStore, trial_id: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _curves(points: list[MetricPoint]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     grouped: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-    for point in store.metric_points(trial_id):
+    for point in points:
         steps, values = grouped[point.name]
         steps.append(point.step)
         values.append(math.nan if point.value is None else point.value)
-    return {name: (np.asarray(s, dtype=float), np.asarray(v, dtype=float))
-            for name, (s, v) in grouped.items()}
+    curves = {}
+    for name, (s, v) in grouped.items():
+        steps, values = np.asarray(s, dtype=float), np.asarray(v, dtype=float)
+        order = np.argsort(steps, kind="stable")
+        curves[name] = (steps[order], values[order])
+    return curves

@@ -1,11 +1,15 @@
-"""Running a study: expand it, skip what the store already has, run the rest, store each result.
+"""Running a study: store its plan, run what the store does not have finished, store each result.
 
     >>> from actlab.studies import builtin_study, run_study
     >>> run = run_study(builtin_study("quick"), "actlab-runs/quick")   # doctest: +SKIP
 
-Trials run on an Executor (local worker processes unless one is given); each result is
-stored the moment it arrives, so a study that is interrupted, even by SIGKILL, loses only
-the trials that were running, and running it again runs only what is missing.
+When a study starts, its trials (each definition and validated config) are stored in the
+folder's results store; the trials to run are read from there and handed to an Executor
+(local worker processes unless one is given) as plain data. Each result is stored the
+moment it arrives, so a study that is interrupted, even by SIGKILL, loses only the trials
+that were running, and running it again runs only what is missing. Running the same spec
+again reuses the stored plan as it is (a later actlab that would define the trials
+differently does not orphan them).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from actlab.data import DatasetUnavailableError, load_dataset
 from actlab.models.registry import build_model, check_model_input
 from actlab.studies.errors import StudyStoreError
 from actlab.studies.executor import Executor, LocalProcessExecutor, TrialOutcome, TrialTask
-from actlab.studies.expansion import Trial, expand
+from actlab.studies.expansion import expand
 from actlab.studies.progress import StudyProgress
 from actlab.studies.spec import StudySpec
-from actlab.studies.store import STORE_FILE, ResultsStore
-from actlab.studies.trial_records import is_diverged, metric_points, nan_loss
+from actlab.studies.store import STORE_FILE, ResultsStore, StoredTrial
+from actlab.studies.trial_records import is_diverged, nan_loss, split_result
+from actlab.training.config import trial_name
 from actlab.training.recipes import recipe_for
 
 DEFAULT_RUNS_DIR = Path("actlab-runs")
@@ -95,17 +100,35 @@ def study_lock(output_dir: Path) -> Iterator[None]:
 
 
 def claim_store(store: ResultsStore, spec: StudySpec) -> None:
-    """Record the spec in the store; refuse a store that holds another study."""
+    """Refuse a store that holds another study."""
     holder = store.get_meta("study")
     if holder is not None and holder != spec.name:
         raise StudyStoreError(f"{store.path} holds study {holder!r}, not {spec.name!r}; "
                               f"choose another output folder")
-    store.set_meta("study", spec.name)
-    store.set_meta("spec", json.dumps(spec.to_dict(), sort_keys=True))
-    store.set_meta("spec_source", spec.source)
 
 
-def check_study_inputs(spec: StudySpec, trials: list[Trial]) -> None:
+def spec_json(spec: StudySpec) -> str:
+    """The spec as the store keeps it (canonical JSON of StudySpec.to_dict())."""
+    return json.dumps(spec.to_dict(), sort_keys=True)
+
+
+def plan_study(store: ResultsStore, spec: StudySpec) -> list[StoredTrial]:
+    """Store the study's plan (unless the store holds this very spec's) and return it.
+
+    The same spec again keeps its stored plan untouched; a changed spec (more seeds,
+    other activations) is expanded, and trials with the same definition keep their
+    results.
+    """
+    claim_store(store, spec)
+    stored = spec_json(spec)
+    if store.get_meta("spec") == stored and store.has_plan():
+        return store.planned_trials()
+    store.plan_trials((trial.planned() for trial in expand(spec)),
+                      meta={"study": spec.name, "spec": stored, "spec_source": spec.source})
+    return store.planned_trials()
+
+
+def check_study_inputs(spec: StudySpec, trials: list[StoredTrial]) -> None:
     """Load the dataset and build each distinct model once, so a bad study fails here, once.
 
     A missing dataset (CIFAR-10 where it cannot be downloaded) raises
@@ -115,32 +138,37 @@ def check_study_inputs(spec: StudySpec, trials: list[Trial]) -> None:
     seen = set()
     for trial in trials:
         config = trial.config
-        data_key = (config.data_seed, json.dumps(config.dataset_options, sort_keys=True))
+        options = config.get("dataset_options", {})
+        data_key = (config.get("data_seed"), json.dumps(options, sort_keys=True))
         if data_key not in loaded:
             try:
-                loaded[data_key] = load_dataset(config.dataset, data_dir=spec.data_dir,
-                                                seed=config.data_seed, download=spec.download,
-                                                **config.dataset_options)
+                loaded[data_key] = load_dataset(config["dataset"], data_dir=spec.data_dir,
+                                                seed=config.get("data_seed"),
+                                                download=spec.download, **options)
             except DatasetUnavailableError as err:
                 raise DatasetUnavailableError(f"study {spec.name!r} cannot run: dataset "
-                                              f"{config.dataset!r} is unavailable: {err}"
+                                              f"{config['dataset']!r} is unavailable: {err}"
                                               ) from None
         dataset = loaded[data_key]
-        build_key = (config.activation, json.dumps(config.activation_params, sort_keys=True),
-                     json.dumps(config.model_options, sort_keys=True), data_key)
+        params = config.get("activation_params", {})
+        model_options = config.get("model_options", {})
+        build_key = (config["activation"], json.dumps(params, sort_keys=True),
+                     json.dumps(model_options, sort_keys=True), data_key)
         if build_key in seen:
             continue
         seen.add(build_key)
-        shape = recipe_for(config.model).inputs.output_shape(tuple(dataset.input_shape))
-        check_model_input(config.model, shape, dataset.num_classes, dataset.name)
-        build_model(config.model, config.activation, input_shape=shape,
-                    num_classes=dataset.num_classes,
-                    activation_params=config.activation_params, **config.model_options)
+        shape = recipe_for(config["model"]).inputs.output_shape(tuple(dataset.input_shape))
+        check_model_input(config["model"], shape, dataset.num_classes, dataset.name)
+        build_model(config["model"], config["activation"], input_shape=shape,
+                    num_classes=dataset.num_classes, activation_params=params,
+                    **model_options)
 
 
-def trial_output_dir(output_dir: Path, trial: Trial) -> Path:
-    """Where a trial writes its TensorBoard logs and result file."""
-    return output_dir / TRIALS_DIR / f"{trial.config.name}-{trial.trial_id[:8]}"
+def trial_output_dir(output_dir: Path, trial: StoredTrial) -> Path:
+    """Where a trial writes its TensorBoard logs."""
+    config = trial.config
+    name = trial_name(config["dataset"], config["model"], config["activation"], config["seed"])
+    return output_dir / TRIALS_DIR / f"{name}-{trial.trial_id[:8]}"
 
 
 def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None, *,
@@ -156,11 +184,9 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
     started = time.perf_counter()
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(spec)
     with study_lock(output_dir), ResultsStore(output_dir / STORE_FILE) as store:
-        claim_store(store, spec)
-        trials = expand(spec)
-        statuses = store.statuses()
-        done = {t.trial_id for t in trials if statuses.get(t.trial_id) == "finished"
-                or (not retry_failed and statuses.get(t.trial_id) == "failed")}
+        trials = plan_study(store, spec)
+        done = {t.trial_id for t in trials if t.status == "finished"
+                or (not retry_failed and t.status == "failed")}
         todo = [t for t in trials if t.trial_id not in done]
         if todo and check_inputs:
             check_study_inputs(spec, todo)
@@ -178,7 +204,8 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
                     counts["nan_loss"])
 
 
-def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: list[Trial],
+def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore,
+                todo: list[StoredTrial],
                 executor: Executor, display: StudyProgress, counts: dict[str, int]) -> None:
     pending = deque(todo)
     in_flight = 0
@@ -187,12 +214,12 @@ def _run_trials(spec: StudySpec, output_dir: Path, store: ResultsStore, todo: li
         nonlocal in_flight
         while pending and in_flight < executor.capacity:
             trial = pending.popleft()
-            config = trial.config.to_dict()
-            store.mark_running(trial.trial_id, activation=trial.activation, seed=trial.seed,
-                               condition=trial.condition, config=config)
-            executor.submit(TrialTask(trial.trial_id, config,
-                                      str(trial_output_dir(output_dir, trial)),
-                                      spec.data_dir, spec.download))
+            store.mark_running(trial.trial_id)
+            logs = trial.config.get("probes", {}).get("tensorboard", False)
+            executor.submit(TrialTask(
+                trial.trial_id, trial.config,
+                str(trial_output_dir(output_dir, trial)) if logs else None,
+                spec.data_dir, spec.download))
             in_flight += 1
             display.started()
 
@@ -219,8 +246,8 @@ def _store_outcome(store: ResultsStore, outcome: TrialOutcome, metric: str
     if outcome.status == "finished" and outcome.result is not None:
         diverged = is_diverged(outcome.result, metric)
         flag = nan_loss(outcome.result)
-        store.record_finished(outcome.trial_id, outcome.result, diverged=diverged,
-                              metrics=metric_points(outcome.result),
+        summary, points = split_result(outcome.result)
+        store.record_finished(outcome.trial_id, summary, diverged=diverged, metrics=points,
                               duration_s=outcome.duration_s, worker=outcome.worker,
                               nan_loss=flag)
         return diverged, bool(flag)

@@ -29,6 +29,7 @@ A spec is plain data, usually a TOML file (the built-in ones are in `builtin/`):
     expected_ranking = ["selu", "elu", "relu"]
 
 Every key is checked when the spec is read; a bad one raises StudySpecError naming it.
+Reading a spec also expands it into its trials, each validated once (`spec.trials`).
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ class StudySpec:
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_source: str = ""
     source: str = "<spec>"
+    #: Every trial (actlab.studies.expansion.Trial), validated when the spec was read;
+    #: None for a spec built otherwise (by hand, by dataclasses.replace, from a store).
+    trials: tuple[Any, ...] | None = field(default=None, init=False, compare=False,
+                                           repr=False)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -338,7 +343,7 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
         reference_source=read.text(analysis.get("reference_source", ""),
                                    "analysis.reference_source", allow_empty=True),
         source=source)
-    _check_trials(read, spec)
+    object.__setattr__(spec, "trials", _checked_trials(read, spec))  # frozen: set once
     return spec
 
 
@@ -471,23 +476,64 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _check_trials(read: _Reader, spec: StudySpec) -> None:
-    """Build every trial once (seed aside) so a bad training value is reported now."""
-    from actlab.studies.expansion import conditions, trial_config
+def _checked_trials(read: _Reader, spec: StudySpec) -> tuple[Any, ...]:
+    """Build and validate every trial once, so that a bad value is reported now, by key."""
+    from actlab.studies.expansion import build_trial, conditions
 
     seen: dict[str, str] = {}
-    for condition in conditions(spec):
-        for entry in spec.activations:
-            where = f"activation {entry.label!r}" + (
-                f" at {', '.join(f'{k}={v}' for k, v in condition)}" if condition else "")
-            try:
-                config = trial_config(spec, entry, condition, spec.seeds[0])
-            except TrialConfigError as err:
-                read.fail("training", f"{err} (for {where})")
-            except (TypeError, ValueError) as err:
-                read.fail("training", f"{err} (for {where})")
-            key = config.to_json()
-            if key in seen:
-                read.fail("activations", f"{seen[key]} and {where} describe the same trial; "
-                                         f"remove one")
-            seen[key] = where
+    trials = []
+    for seed in spec.seeds:
+        for condition in conditions(spec):
+            for entry in spec.activations:
+                where = f"activation {entry.label!r}" + (
+                    f" at {', '.join(f'{k}={v}' for k, v in condition)}" if condition else "")
+                try:
+                    trial = build_trial(spec, entry, condition, seed)
+                except (TrialConfigError, TypeError, ValueError) as err:
+                    read.fail("training", f"{err} (for {where})")
+                trials.append(trial)
+                if seed != spec.seeds[0]:
+                    continue  # the seed is all that differs from the first seed's trials
+                key = trial.config.to_json()
+                if key in seen:
+                    read.fail("activations", f"{seen[key]} and {where} describe the same "
+                                             f"trial; remove one")
+                seen[key] = where
+    return tuple(trials)
+
+
+def study_spec_from_stored(data: Mapping[str, Any], *, source: str) -> StudySpec:
+    """A spec as a results store holds it (StudySpec.to_dict()), read back as it was.
+
+    Nothing is checked again (the spec was validated when its study ran, and today's
+    catalog or registries may differ): this is what a report reads.
+    """
+    try:
+        dataset = dict(data["dataset"]) if isinstance(data["dataset"], Mapping) else \
+            {"name": data["dataset"]}
+        model = dict(data["model"]) if isinstance(data["model"], Mapping) else \
+            {"name": data["model"]}
+        activations = []
+        for item in data["activations"]:
+            table = {"name": item} if isinstance(item, str) else dict(item)
+            activations.append(ActivationEntry(
+                table["name"], table.get("label", table["name"]), table.get("params", {}),
+                table.get("model", {}), table.get("training", {})))
+        analysis = dict(data.get("analysis", {}))
+        dataset_name = dataset.pop("name")
+        return StudySpec(
+            name=data["name"], dataset=dataset_name, model=model.pop("name"),
+            activations=tuple(activations), seeds=tuple(data["seeds"]),
+            description=data.get("description", ""), question=data.get("question", ""),
+            data_seed=dataset.pop("seed", None), data_dir=dataset.pop("data_dir", None),
+            download=dataset.pop("download", True), dataset_options=dataset,
+            model_options=model, training=dict(data.get("training", {})),
+            probes=dict(data.get("probes", {})),
+            grid={k: tuple(v) for k, v in data.get("grid", {}).items()},
+            metric=analysis.get("metric", DEFAULT_METRIC),
+            expected_ranking=tuple(analysis.get("expected_ranking", ())),
+            claim=analysis.get("claim", ""), reference=dict(analysis.get("reference", {})),
+            reference_source=analysis.get("reference_source", ""), source=source)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise StudySpecError(f"the study spec stored in {source} is damaged "
+                             f"({type(err).__name__}: {err})") from None

@@ -2,16 +2,23 @@
 
 Tables:
 
-- `meta`: the study's name and its spec (JSON), so a folder knows what it holds;
-- `trials`: one row per trial (identity = hash of its config): status `running`,
-  `finished` or `failed`, whether it diverged (non-finite weights or a non-finite study
+- `meta`: the study's name, its spec (JSON) and what its models are, so a folder knows
+  what it holds;
+- `trials`: one row per trial of the study's plan, written when the study starts: its
+  identity (hash of its definition), activation label, seed, grid condition, definition
+  and validated config, its place in the plan; then its status (`planned`, `running`,
+  `finished` or `failed`), whether it diverged (non-finite weights or a non-finite study
   metric), the flag of a NaN loss with finite weights (`nan_loss`, NULL when none), its
-  config, result and error;
+  result and error;
 - `metrics`: the trial's curves, one row per (trial, metric name, step).
 
-Every trial's result and metrics are written in one transaction, in WAL mode, so a
-process killed at any moment leaves the store consistent: a trial is finished with all
-its metrics, or it is not finished at all.
+The runner, the workers and the report read trials from here, as they were defined when
+the study started: nothing is expanded or hashed again. Every trial's result and metrics
+are written in one transaction, in WAL mode, so a process killed at any moment leaves the
+store consistent: a trial is finished with all its metrics, or it is not finished at all.
+
+A store of schema 1 (before trials were planned) is upgraded when it is opened: its rows
+are kept, outside any plan, until the study's plan is stored again (`plan_trials`).
 """
 
 from __future__ import annotations
@@ -29,21 +36,19 @@ from typing import Any
 from actlab.studies.errors import StudyStoreError
 
 STORE_FILE = "results.sqlite"
-SCHEMA_VERSION = "1"
-STATUSES = ("running", "finished", "failed")
+SCHEMA_VERSION = "2"
+STATUSES = ("planned", "running", "finished", "failed")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trials (
+_TRIALS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     trial_id TEXT PRIMARY KEY,
+    position INTEGER,
     activation TEXT NOT NULL,
     seed INTEGER NOT NULL,
     condition TEXT NOT NULL,
+    definition TEXT,
     config TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('planned', 'running', 'finished', 'failed')),
     diverged INTEGER NOT NULL DEFAULT 0,
     nan_loss TEXT,
     result TEXT,
@@ -54,6 +59,14 @@ CREATE TABLE IF NOT EXISTS trials (
     duration_s REAL,
     worker TEXT
 );
+"""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+""" + _TRIALS_TABLE.format(name="trials") + """
 CREATE TABLE IF NOT EXISTS metrics (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -75,14 +88,35 @@ class MetricPoint:
     value: float | None
 
 
+Condition = tuple[tuple[str, Any], ...]
+
+
+def condition_label(condition: Condition) -> str:
+    """`model.depth=8, training.lr=0.001` → `depth=8, lr=0.001`."""
+    return ", ".join(f"{key.partition('.')[2]}={value}" for key, value in condition)
+
+
 @dataclass(frozen=True)
-class StoredTrial:
-    """A trial as the store holds it."""
+class PlannedTrial:
+    """A trial of a study's plan as the store keeps it: identity, label, seed, grid point,
+    what the study set (`definition`, hashed into `trial_id`) and the validated config."""
 
     trial_id: str
     activation: str
     seed: int
-    condition: tuple[tuple[str, Any], ...]
+    condition: Condition
+    definition: Mapping[str, Any]
+    config: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredTrial:
+    """A trial as the store holds it: its definition and what became of it."""
+
+    trial_id: str
+    activation: str
+    seed: int
+    condition: Condition
     config: dict[str, Any]
     status: str
     diverged: bool
@@ -91,11 +125,35 @@ class StoredTrial:
     attempts: int
     duration_s: float | None
     worker: str | None
+    definition: dict[str, Any] | None = None
+    position: int | None = None
     nan_loss: str | None = None
+
+    @property
+    def condition_label(self) -> str:
+        """The grid point in words (`depth=8, lr=0.001`), empty without a grid."""
+        return condition_label(self.condition)
+
+    @property
+    def in_plan(self) -> bool:
+        """Whether the trial belongs to the plan the study last ran with."""
+        return self.position is not None
+
+
+_TRIAL_COLUMNS = ("trial_id, activation, seed, condition, config, status, diverged, result, "
+                  "error, attempts, duration_s, worker, definition, position, nan_loss")
+
+
+def _stored_trial(row: Sequence[Any]) -> StoredTrial:
+    return StoredTrial(row[0], row[1], row[2], tuple(tuple(c) for c in json.loads(row[3])),
+                       json.loads(row[4]), row[5], bool(row[6]),
+                       None if row[7] is None else json.loads(row[7]), row[8], row[9],
+                       row[10], row[11], None if row[12] is None else json.loads(row[12]),
+                       row[13], row[14])
 
 
 class ResultsStore:
-    """A study's SQLite results store (created on first use)."""
+    """A study's SQLite results store (created on first use, upgraded from schema 1)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -109,21 +167,46 @@ class ResultsStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
-            if "nan_loss" not in columns:  # a store written before the column existed
-                self._db.execute("ALTER TABLE trials ADD COLUMN nan_loss TEXT")
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+            elif version == "1":
+                self._upgrade_from_schema_1()
+            elif version != SCHEMA_VERSION:
+                raise StudyStoreError(f"{self.path} has results-store schema {version}, this "
+                                      f"actlab reads schema {SCHEMA_VERSION}; use another "
+                                      f"output folder")
         except sqlite3.DatabaseError as err:
             raise StudyStoreError(f"{self.path} is not a usable results store ({err}); "
                                   f"move it away or choose another output folder") from None
         except OSError as err:
             raise StudyStoreError(f"cannot create the results store {self.path}: "
                                   f"{err.strerror or err}") from None
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", SCHEMA_VERSION)
-        elif version != SCHEMA_VERSION:
-            raise StudyStoreError(f"{self.path} has results-store schema {version}, this actlab "
-                                  f"reads schema {SCHEMA_VERSION}; use another output folder")
+
+    def _upgrade_from_schema_1(self) -> None:
+        """Rebuild the trials table with the plan's columns (SQLite cannot change a CHECK
+        in place: its documented recipe is a new table, a copy, a drop and a rename)."""
+        kept = ["trial_id", "activation", "seed", "condition", "config", "status", "diverged",
+                "result", "error", "attempts", "started_at", "finished_at", "duration_s",
+                "worker"]
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+        kept += ["nan_loss"] if "nan_loss" in columns else []  # a later schema-1 column
+        self._db.execute("PRAGMA foreign_keys=OFF")  # the drop must not cascade to metrics
+        try:
+            with self._transaction() as db:
+                db.execute(_TRIALS_TABLE.format(name="trials_schema2"))
+                db.execute(f"INSERT INTO trials_schema2 ({', '.join(kept)}) SELECT "
+                           f"{', '.join(kept)} FROM trials ORDER BY rowid")
+                db.execute("DROP TABLE trials")
+                db.execute("ALTER TABLE trials_schema2 RENAME TO trials")
+                problems = db.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise StudyStoreError(f"{self.path}: metrics of unknown trials "
+                                          f"({len(problems)} rows); the store is damaged")
+                db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                           (SCHEMA_VERSION,))
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -155,19 +238,54 @@ class ResultsStore:
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
-    # -- writing trials ------------------------------------------------------------------
-    def mark_running(self, trial_id: str, *, activation: str, seed: int,
-                     condition: Sequence[tuple[str, Any]], config: Mapping[str, Any]) -> None:
-        """Record that a trial started (a row that stays `running` was cut short)."""
+    # -- the plan ------------------------------------------------------------------------
+    def plan_trials(self, trials: Iterable[PlannedTrial],
+                    meta: Mapping[str, str] | None = None) -> None:
+        """Make `trials`, in this order, the study's plan (with `meta`, in one transaction).
+
+        A new trial is stored as `planned`. A stored one keeps its outcome; one that has
+        not finished takes the new config (what it will run with). Stored trials left out
+        of the plan stay in the store, outside it.
+        """
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO trials (trial_id, activation, seed, condition, config, status, "
-                "attempts, started_at) VALUES (?, ?, ?, ?, ?, 'running', 1, ?) "
-                "ON CONFLICT (trial_id) DO UPDATE SET status = 'running', diverged = 0, "
-                "nan_loss = NULL, result = NULL, error = NULL, attempts = attempts + 1, "
-                "started_at = excluded.started_at, finished_at = NULL, duration_s = NULL",
-                (trial_id, activation, seed, _dumps([list(c) for c in condition]),
-                 _dumps(config), time.time()))
+            db.execute("UPDATE trials SET position = NULL")
+            for position, trial in enumerate(trials):
+                db.execute(
+                    "INSERT INTO trials (trial_id, position, activation, seed, condition, "
+                    "definition, config, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned') "
+                    "ON CONFLICT (trial_id) DO UPDATE SET position = excluded.position, "
+                    "activation = excluded.activation, condition = excluded.condition, "
+                    "definition = excluded.definition, config = CASE WHEN status = "
+                    "'finished' THEN config ELSE excluded.config END",
+                    (trial.trial_id, position, trial.activation, trial.seed,
+                     _dumps([list(c) for c in trial.condition]), _dumps(trial.definition),
+                     _dumps(trial.config)))
+            for key, value in (meta or {}).items():
+                db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value", (key, value))
+
+    def has_plan(self) -> bool:
+        """Whether a plan was stored (a store upgraded from schema 1 has none yet)."""
+        return self._db.execute("SELECT 1 FROM trials WHERE position IS NOT NULL LIMIT 1"
+                                ).fetchone() is not None
+
+    def planned_trials(self) -> list[StoredTrial]:
+        """The trials of the study's plan, in plan order, with what became of each."""
+        rows = self._db.execute(f"SELECT {_TRIAL_COLUMNS} FROM trials WHERE position IS NOT "
+                                f"NULL ORDER BY position").fetchall()
+        return [_stored_trial(r) for r in rows]
+
+    # -- writing outcomes ----------------------------------------------------------------
+    def mark_running(self, trial_id: str) -> None:
+        """Record that a planned trial started (a row that stays `running` was cut short)."""
+        with self._transaction() as db:
+            updated = db.execute(
+                "UPDATE trials SET status = 'running', diverged = 0, nan_loss = NULL, "
+                "result = NULL, error = NULL, attempts = attempts + 1, started_at = ?, "
+                "finished_at = NULL, duration_s = NULL WHERE trial_id = ?",
+                (time.time(), trial_id))
+            if updated.rowcount != 1:
+                raise StudyStoreError(f"trial {trial_id} is not in the plan of {self.path}")
             db.execute("DELETE FROM metrics WHERE trial_id = ?", (trial_id,))
 
     def record_finished(self, trial_id: str, result: Mapping[str, Any], *, diverged: bool,
@@ -180,7 +298,8 @@ class ResultsStore:
         with self._transaction() as db:
             updated = db.execute(
                 "UPDATE trials SET status = 'finished', diverged = ?, nan_loss = ?, result = ?, "
-                "error = NULL, finished_at = ?, duration_s = ?, worker = ? WHERE trial_id = ?",
+                "error = NULL, finished_at = ?, duration_s = ?, worker = ? WHERE trial_id = ? "
+                "AND status != 'planned'",
                 (int(diverged), nan_loss or None, _dumps(result), time.time(), duration_s,
                  worker, trial_id))
             if updated.rowcount != 1:
@@ -209,22 +328,18 @@ class ResultsStore:
         return dict(self._db.execute("SELECT trial_id, status FROM trials"))
 
     def trials(self, trial_ids: Iterable[str] | None = None) -> list[StoredTrial]:
-        """Stored trials (all, or those with the given ids that exist), in insertion order."""
+        """Stored trials (all, or those with the given ids that exist): the plan's in plan
+        order, then the others in the order they were stored."""
         rows = self._db.execute(
-            "SELECT trial_id, activation, seed, condition, config, status, diverged, result, "
-            "error, attempts, duration_s, worker, nan_loss FROM trials ORDER BY rowid"
-        ).fetchall()
+            f"SELECT {_TRIAL_COLUMNS} FROM trials "
+            f"ORDER BY position IS NULL, position, rowid").fetchall()
         wanted = None if trial_ids is None else set(trial_ids)
-        return [StoredTrial(r[0], r[1], r[2], tuple(tuple(c) for c in json.loads(r[3])),
-                            json.loads(r[4]), r[5], bool(r[6]),
-                            None if r[7] is None else json.loads(r[7]), r[8], r[9], r[10], r[11],
-                            r[12])
-                for r in rows if wanted is None or r[0] in wanted]
+        return [_stored_trial(r) for r in rows if wanted is None or r[0] in wanted]
 
     def metric_points(self, trial_id: str) -> list[MetricPoint]:
-        """Every stored metric point of a trial, by name then step."""
+        """Every stored metric point of a trial, in the order they were recorded."""
         rows = self._db.execute("SELECT name, step, epoch, value FROM metrics WHERE trial_id = ? "
-                                "ORDER BY name, step", (trial_id,))
+                                "ORDER BY rowid", (trial_id,))
         return [MetricPoint(*row) for row in rows]
 
     def metric_names(self) -> list[str]:
@@ -241,6 +356,8 @@ class ResultsStore:
         problems += [f"trial {r[0]} has metrics but is not finished" for r in self._db.execute(
             "SELECT DISTINCT m.trial_id FROM metrics m JOIN trials t USING (trial_id) "
             "WHERE t.status != 'finished'")]
+        problems += [f"trial {r[0]} is planned without a definition" for r in self._db.execute(
+            "SELECT trial_id FROM trials WHERE position IS NOT NULL AND definition IS NULL")]
         return problems
 
 

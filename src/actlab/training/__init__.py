@@ -12,7 +12,7 @@ from actlab.training.losses import (
     loss_function,
 )
 from actlab.training.metrics_file import read_metrics
-from actlab.training.recipes import RECIPES, TrainingRecipe, TrainingSettings, recipe_for
+from actlab.training.recipes import TrainingRecipe, TrainingSettings, recipe_for
 from actlab.training.result import (
     ActivationRecord,
     ActivationSite,
@@ -27,7 +27,7 @@ from actlab.training.result import (
 from actlab.training.trial import run_trial
 
 __all__ = [
-    "RECIPES", "ActivationRecord", "ActivationSite", "DeviceUnavailableError", "EvalRecord",
+    "ActivationRecord", "ActivationSite", "DeviceUnavailableError", "EvalRecord",
     "GradientRecord", "HistogramRecord", "KernelRecord", "PredictionSnapshot", "ProbeConfig",
     "QuantileRecord",
     "TrainingRecipe", "TrainingSettings", "TrialConfig", "TrialConfigError", "TrialResult",

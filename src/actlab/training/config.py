@@ -130,7 +130,12 @@ class TrialConfig:
     probes: ProbeConfig = field(default_factory=ProbeConfig)
 
     def validate(self) -> TrialConfig:
-        """Self, after checking every field; TrialConfigError names the first bad one."""
+        """Self, after checking every field; TrialConfigError names the first bad one.
+
+        A config is checked once: validating it again (run_trial does) costs nothing.
+        """
+        if self.__dict__.get("_validated"):
+            return self
         for name in ("dataset", "model", "activation"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -183,6 +188,7 @@ class TrialConfig:
         if not isinstance(self.probes, ProbeConfig):
             raise TrialConfigError(f"probes must be a ProbeConfig, got {self.probes!r}")
         self.probes.validate()
+        object.__setattr__(self, "_validated", True)  # frozen: set once, never changed
         return self
 
     def replace(self, **changes: Any) -> TrialConfig:
@@ -192,8 +198,7 @@ class TrialConfig:
     @property
     def name(self) -> str:
         """A file-system-safe name: dataset-model-activation-seedN."""
-        raw = f"{self.dataset}-{self.model}-{self.activation}-seed{self.seed}"
-        return re.sub(r"[^A-Za-z0-9_.=-]+", "_", raw).strip("_")[:120]
+        return trial_name(self.dataset, self.model, self.activation, self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -211,6 +216,16 @@ class TrialConfig:
             values["probes"] = ProbeConfig.from_dict(probes)
         return cls(**values).validate()
 
+    @classmethod
+    def from_validated(cls, data: dict[str, Any]) -> TrialConfig:
+        """A config from the plain data of one that was validated before (a study's stored
+        trial), trusted as it is: workers run it without checking it again."""
+        values = dict(data)
+        values["probes"] = ProbeConfig(**values.get("probes", {}))
+        config = cls(**values)
+        object.__setattr__(config, "_validated", True)
+        return config
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
@@ -221,6 +236,12 @@ class TrialConfig:
         except json.JSONDecodeError as exc:
             raise TrialConfigError(f"a trial configuration must be JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+def trial_name(dataset: str, model: str, activation: str, seed: int) -> str:
+    """A file-system-safe name of a trial: dataset-model-activation-seedN."""
+    raw = f"{dataset}-{model}-{activation}-seed{seed}"
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", raw).strip("_")[:120]
 
 
 def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:

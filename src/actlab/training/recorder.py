@@ -27,12 +27,14 @@ RESULT_FILE = "result.json"
 class TrialRecorder:
     """In-memory lists of every record, mirrored to `<output_dir>` when there is one."""
 
-    def __init__(self, output_dir: str | Path | None, tensorboard: bool) -> None:
+    def __init__(self, output_dir: str | Path | None, tensorboard: bool,
+                 metrics_file: bool = True) -> None:
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.metrics: MetricsFile | None = None
         self.tensorboard: TensorBoardLog | None = None
         if self.output_dir is not None:
-            self.metrics = MetricsFile(self.output_dir / METRICS_FILE)
+            if metrics_file:
+                self.metrics = MetricsFile(self.output_dir / METRICS_FILE)
             if tensorboard:
                 self.tensorboard = TensorBoardLog(self.output_dir / TENSORBOARD_DIR)
         self.history: list[EvalRecord] = []

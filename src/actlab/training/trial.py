@@ -34,14 +34,16 @@ from actlab.training.trial_data import load_trial_data
 
 def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None = None,
               data_dir: str | os.PathLike[str] | None = None, download: bool = True,
-              progress: bool | None = None, dataset: Dataset | None = None) -> TrialResult:
+              progress: bool | None = None, dataset: Dataset | None = None,
+              write_records: bool = True) -> TrialResult:
     """Train one model as `config` says and return everything its probes recorded.
 
     `output_dir` receives TensorBoard event files (`tensorboard/`), every metric as JSON
     lines (`metrics.jsonl`) and the result (`result.json`); without it nothing is
-    written. `data_dir` is where dataset files are looked up (`download=False` forbids
-    fetching missing ones); `dataset` skips loading (a study can load once for many
-    trials). `progress` shows a bar (default: on a terminal).
+    written. `write_records=False` writes only the TensorBoard files there (a study keeps
+    the records in its results store). `data_dir` is where dataset files are looked up
+    (`download=False` forbids fetching missing ones); `dataset` skips loading (a study can
+    load once for many trials). `progress` shows a bar (default: on a terminal).
     """
     started = time.perf_counter()
     config = config.validate()
@@ -63,7 +65,8 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
     loaded_cpu = time.process_time()
 
     probes = config.probes
-    recorder = TrialRecorder(output_dir, tensorboard=probes.tensorboard)
+    recorder = TrialRecorder(output_dir, tensorboard=probes.tensorboard,
+                             metrics_file=write_records)
     total = config.steps or config.epochs * _steps_per_epoch(len(data.train_x),
                                                              settings.batch_size)
     bar = ProgressBar(total, f"{config.model}/{config.activation}", enabled=progress)
@@ -124,7 +127,7 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
     finally:
         bar.close()
         recorder.close()
-    if output_dir is not None:
+    if output_dir is not None and write_records:
         result.save(Path(output_dir) / RESULT_FILE)
     return result
 
