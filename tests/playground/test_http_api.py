@@ -14,8 +14,9 @@ from scipy.special import softmax
 
 #: Seed 004 (Keras docs): softmax([1, 2, 3, 4, 1, 2, 3]), printed to 3 decimals.
 SEED_004_SOFTMAX = [0.024, 0.064, 0.175, 0.475, 0.024, 0.064, 0.175]
-#: SymPy's solve() of this degree-24 polynomial (the formula's kink search) takes seconds.
-SLOW_FORMULA = "abs((x**2+1)**12 - (x**3+2)**7 + x)"
+#: SymPy's solve() of this degree-36 polynomial (the formula's kink search) takes minutes
+#: (a degree-24 one took 45 s on a busy 2-core machine).
+SLOW_FORMULA = "abs((x**2+1)**18 - (x**3+2)**11 + x)"
 
 
 def q(**params) -> str:
