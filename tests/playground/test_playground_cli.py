@@ -77,3 +77,14 @@ def test_without_a_display_no_browser_is_started(monkeypatch):
     assert not serving.has_display()
     monkeypatch.setenv("DISPLAY", ":0")
     assert serving.has_display()
+
+
+def test_without_the_extra_the_command_says_what_to_install(monkeypatch):
+    import sys as system
+
+    monkeypatch.delitem(system.modules, "actlab.playground.serving", raising=False)
+    monkeypatch.setitem(system.modules, "uvicorn", None)  # as if it were not installed
+    result = CliRunner().invoke(main, ["playground", "--no-browser"])
+    assert result.exit_code == 1
+    assert result.output.strip() == ("error: the playground needs the 'playground' extra: pip "
+                                     "install 'actlab[playground]' (uvicorn is not installed)")
