@@ -214,3 +214,14 @@ def test_the_stop_button_ends_a_run(playground_server):
     while playground_server.get("/api/health")[1]["training_jobs"]:
         assert time.monotonic() < deadline, "the stopped job kept its slot"
         time.sleep(0.1)
+
+
+def test_a_bad_training_setting_is_named_on_the_page(playground_server):
+    url = playground_server.url + "/?view=training&lr=fast&steps=5"
+    with open_page(url) as page:
+        page.wait_until("!!(window.Plotly && document.getElementById('train-start'))")
+        page.evaluate("document.getElementById('train-start').click()")
+        page.wait_until("document.getElementById('train-status').classList.contains('error')")
+        status = page.evaluate("document.getElementById('train-status').textContent")
+        assert status == "learning_rate must be a number, got 'fast'"
+        page.wait_until("!document.getElementById('train-start').disabled")

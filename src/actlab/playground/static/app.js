@@ -507,12 +507,12 @@ let latest = null;
 let frameRequested = false;
 let ending = null;       // how the run ended, once it has
 
+// Numbers go as typed: the server reads them and names any that is not one.
 function trainingRequest() {
   return {
     dataset: state.dataset, activations: splitList(state.train), hidden: state.hidden,
-    learning_rate: Number(state.lr), optimizer: state.optimizer, batch_size: Number(state.batch),
-    steps: Number(state.steps), noise: Number(state.noise), points: Number(state.points),
-    seed: Number(state.seed),
+    learning_rate: state.lr, optimizer: state.optimizer, batch_size: state.batch,
+    steps: state.steps, noise: state.noise, points: state.points, seed: state.seed,
   };
 }
 
