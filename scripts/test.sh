@@ -3,7 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="$(bash scripts/bootstrap.sh all,test | tail -n 1)"
+venv="$(bash scripts/bootstrap.sh all,test,dialects | tail -n 1)"
 
 # The report tests check HTML in a real browser: Debian's headless chromium.
 if ! command -v chromium >/dev/null 2>&1; then

@@ -14,6 +14,7 @@ from actlab.catalog import (
 from actlab.errors import (
     ActlabError,
     ExpressionError,
+    FrameworkBugWarning,
     ParameterError,
     UnknownActivationError,
     UnknownNameError,
@@ -31,7 +32,7 @@ def expression(formula: str, **params: float) -> ActivationSpec:
 
 
 __all__ = [
-    "Activation", "ActivationSpec", "ActlabError", "ExpressionError", "Param",
-    "ParameterError", "Properties", "UnknownActivationError", "UnknownNameError",
+    "Activation", "ActivationSpec", "ActlabError", "ExpressionError", "FrameworkBugWarning",
+    "Param", "ParameterError", "Properties", "UnknownActivationError", "UnknownNameError",
     "expression", "flavor", "functional", "get", "names", "register", "resolve", "spec",
 ]

@@ -60,3 +60,8 @@ class RegistrationError(ActlabError, ValueError):
 
 class ShapeError(ActlabError, ValueError):
     """An input whose shape an activation cannot take (an odd size to split in halves)."""
+
+
+class FrameworkBugWarning(UserWarning):
+    """A framework's spelling was used whose numbers reproduce a known bug of that framework
+    (the canonical name gives the correct function)."""

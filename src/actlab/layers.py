@@ -24,7 +24,7 @@ from actlab.kernels.choice import Implementation, choose, supports_inplace
 
 Tensor = torch.Tensor
 
-_CLASSES: dict[tuple[str, str], type] = {}
+_CLASSES: dict[tuple[str, str, str, str], type] = {}
 
 #: Attributes that hold the chosen code (rebuilt, not pickled).
 _CHOSEN = ("implementation", "_run", "_train_run")
@@ -186,7 +186,7 @@ def _trainable_names(spec: ActivationSpec,
 
 def module_class(spec: ActivationSpec) -> type[Activation]:
     """The Activation subclass named after the spec (`LeakyReLU`, `Mish`, ...)."""
-    key = (spec.name, spec.display_class)
+    key = (spec.name, spec.display_class, spec.origin, spec.source)
     cls = _CLASSES.get(key)
     if cls is None or cls.spec_identity is not spec:  # type: ignore[attr-defined]
         cls = type(spec.display_class, (Activation,), {

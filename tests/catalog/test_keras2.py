@@ -1,97 +1,52 @@
-"""Keras 2 flavors against the Keras 2.4 / TF 2.4 formulas, written out in NumPy.
-
-Keras 2 is not installable beside Keras 3, so its reference is its source's formula
-(keras/activations.py and keras/backend.py of Keras 2.4), transcribed here.
+"""Keras 2 is the real one: tf_keras on TensorFlow (the `keras2` test extra), in the same
+process as Keras 3, JAX and PyTorch. Every spelling is compared with it, values and
+gradients, in tests/catalog/test_frameworks.py; here: that every Keras 2 activation has
+its spellings, and the cases seed 004 and the Keras 2 documentation show.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
-from scipy import special
 
 import actlab
-from actlab.catalog import registry
+from support.frameworks import evaluate, framework_version, output_weights
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
+tf_keras = pytest.importorskip("tf_keras")
 
-
-def _relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    # keras/backend.py relu(), Keras 2.4.
-    if alpha != 0.0 and max_value is None and threshold == 0:
-        return np.where(x > 0, x, alpha * x)
-    negative = np.maximum(-x + threshold, 0) if threshold != 0 else np.maximum(-x, 0)
-    if threshold != 0:
-        x = x * (x > threshold)
-    else:
-        x = np.maximum(x, 0)
-    if max_value is not None:
-        x = np.clip(x, 0, max_value)
-    if alpha != 0:
-        x = x - alpha * negative
-    return x
+#: tf_keras.activations' public names that are not activations.
+NOT_ACTIVATIONS = {"deserialize", "get", "serialize"}
+#: Keras 2's activation layers (tf_keras.layers.Activation wraps a function by name).
+LAYERS = ("ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU")
 
 
-def _softmax(x, axis=-1):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+def test_the_installed_keras_2_is_tf_keras_2_21_beside_keras_3():
+    import keras
+
+    assert framework_version("keras2").startswith("tf_keras 2.21")
+    assert keras.__version__.startswith("3.")
+    assert tf_keras.__version__.startswith("2.21")
 
 
-KERAS2 = {
-    "tf.keras.activations.elu": lambda x: np.where(x > 0, x, np.expm1(x)),
-    "tf.keras.layers.ELU": lambda x: np.where(x > 0, x, np.expm1(x)),
-    "tf.keras.activations.exponential": np.exp,
-    "tf.keras.activations.gelu": lambda x: 0.5 * x * (1 + special.erf(x / math.sqrt(2))),
-    "tf.keras.activations.hard_sigmoid": lambda x: np.clip(0.2 * x + 0.5, 0, 1),
-    "tf.keras.activations.linear": lambda x: x,
-    "tf.keras.layers.LeakyReLU": lambda x: np.where(x > 0, x, 0.3 * x),
-    "tf.keras.layers.PReLU": lambda x: np.maximum(x, 0),
-    "tf.keras.activations.relu": _relu,
-    "tf.keras.layers.ReLU": _relu,
-    "tf.keras.activations.selu": lambda x: SELU_SCALE * np.where(x > 0, x,
-                                                                 SELU_ALPHA * np.expm1(x)),
-    "tf.keras.activations.sigmoid": special.expit,
-    "tf.keras.activations.swish": lambda x: x * special.expit(x),
-    "tf.keras.activations.softmax": _softmax,
-    "tf.keras.layers.Softmax": _softmax,
-    "tf.keras.activations.softplus": lambda x: np.logaddexp(x, 0),
-    "tf.keras.activations.softsign": lambda x: x / (1 + np.abs(x)),
-    "tf.keras.activations.tanh": np.tanh,
-    "tf.keras.layers.ThresholdedReLU": lambda x: x * (x > 1.0),
-}
-
-SPELLINGS = sorted(s for spec in registry().specs() if "keras2" in spec.flavors
-                   for s in spec.flavors["keras2"].names if s.startswith("tf.keras"))
+@pytest.mark.parametrize("name", sorted(set(dir(tf_keras.activations)) - NOT_ACTIVATIONS
+                                        - {n for n in dir(tf_keras.activations)
+                                           if n.startswith("_")}))
+def test_every_keras2_activation_function_has_its_spellings(name):
+    for spelling in (f"tf.keras.activations.{name}", f"keras2:{name}"):
+        resolved = actlab.resolve(spelling)
+        assert resolved.flavor == "keras2", spelling
+    assert "tf.keras.activations." + name in actlab.resolve(f"keras2:{name}").spec.flavors[
+        "keras2"].names
 
 
-def test_every_keras2_spelling_has_a_written_reference():
-    assert set(SPELLINGS) <= set(KERAS2), set(SPELLINGS) - set(KERAS2)
-
-
-@pytest.mark.parametrize("spelling", SPELLINGS)
-def test_keras2_defaults(spelling):
-    x = np.linspace(-6, 6, 121).reshape(11, 11)
-    got = actlab.get(spelling)(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(got, KERAS2[spelling](x), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"alpha": 0.1}, dict(alpha=0.1)),
-    ({"max_value": 2.5}, dict(max_value=2.5)),
-    ({"max_value": 6.0}, dict(max_value=6.0)),
-    ({"threshold": 1.5}, dict(threshold=1.5)),
-    ({"threshold": -1.0, "max_value": 3.0, "alpha": 0.2},
-     dict(threshold=-1.0, max_value=3.0, alpha=0.2)),
-    ({"threshold": -1.0}, dict(threshold=-1.0)),
-])
-def test_keras2_relu_arguments(kwargs, expected):
-    x = np.linspace(-4, 4, 161)
-    got = actlab.get("tf.keras.activations.relu", **kwargs)(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, _relu(x, **expected), rtol=1e-12, atol=1e-12)
+@pytest.mark.parametrize("layer", LAYERS)
+def test_every_keras2_activation_layer_has_its_spellings(layer):
+    assert hasattr(tf_keras.layers, layer)
+    for spelling in (f"tf.keras.layers.{layer}", f"keras2.layers.{layer}"):
+        resolved = actlab.resolve(spelling)
+        assert resolved.flavor == "keras2", spelling
+        assert resolved.spelling == spelling
 
 
 def test_seed_004_hard_sigmoid_is_keras2s():
@@ -100,3 +55,49 @@ def test_seed_004_hard_sigmoid_is_keras2s():
     x = torch.tensor([-3.0, -2.5, 0.0, 1.0, 2.5, 3.0])
     torch.testing.assert_close(f(x), torch.tensor([0.0, 0.0, 0.5, 0.7, 1.0, 1.0]))
     assert actlab.get("hard_sigmoid")(torch.tensor([1.0])).item() == pytest.approx(1 / 6 + 0.5)
+
+
+def _ours(spelling: str, x: np.ndarray, dtype: torch.dtype, **params) -> tuple[np.ndarray, ...]:
+    xt = torch.tensor(x, dtype=dtype, requires_grad=True)
+    y = actlab.get(spelling, **params)(xt)
+    (g,) = torch.autograd.grad(y.sum(), xt)
+    return y.detach().numpy(), g.numpy()
+
+
+def test_keras2_hard_sigmoid_passes_the_gradient_at_its_ends():
+    """TensorFlow's clip_by_value passes the gradient at both ends: f'(±2.5) = 0.2."""
+    x = np.array([-2.5, 2.5])
+    ref = evaluate("keras2", "tf.keras.activations.hard_sigmoid", x, "float64", {})
+    np.testing.assert_allclose(ref.grad / output_weights(x.shape), [0.2, 0.2], rtol=1e-15)
+    _, grad = _ours("tf.keras.activations.hard_sigmoid", x, torch.float64)
+    np.testing.assert_allclose(grad, [0.2, 0.2], rtol=1e-15)
+    _, grad = _ours("hard_sigmoid", np.array([-3.0, 3.0]), torch.float64)
+    np.testing.assert_array_equal(grad, [0.0, 0.0])  # PyTorch's: 0 at its ends (±3)
+
+
+@pytest.mark.parametrize(("spelling", "params", "rounded"), [
+    ("tf.keras.layers.LeakyReLU", {}, "negative_slope"),
+    ("tf.keras.layers.LeakyReLU", {"alpha": 0.1}, "negative_slope"),
+    ("tf.keras.layers.ELU", {"alpha": 0.7}, "alpha"),
+    ("tf.keras.layers.ThresholdedReLU", {"theta": 1.1}, "theta"),
+    ("tf.keras.layers.ReLU", {"max_value": 1.1}, "max_value"),
+    ("tf.keras.activations.relu", {"alpha": 0.1}, "negative_slope"),
+])
+def test_keras2_keeps_these_arguments_as_float32(spelling, params, rounded):
+    """Keras 2 stores these as float32 (backend.cast_to_floatx, or tf.nn.leaky_relu's float
+    attribute) and computes with them in float64: the float64 numbers show it."""
+    module = actlab.get(spelling, **params)
+    value = module.params[rounded]
+    assert value == float(np.float32(value)) and value != float(
+        params.get("alpha", params.get("theta", params.get("max_value", value + 1))))
+    x = np.linspace(-3, 3, 61)
+    kwargs = {k: v for k, v in params.items()}
+    ref = evaluate("keras2", spelling, x, "float64", kwargs)
+    got, _ = _ours(spelling, x, torch.float64, **params)
+    np.testing.assert_allclose(got, ref.value, rtol=1e-15, atol=1e-15)
+
+
+def test_keras2_relu_function_keeps_an_exact_slope_off_its_leaky_path():
+    """With a cap, Keras 2's relu multiplies by the slope as a float64 tensor: no rounding."""
+    module = actlab.get("tf.keras.activations.relu", alpha=0.1, max_value=2.0)
+    assert module.params["negative_slope"] == 0.1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -28,8 +29,9 @@ from actlab.errors import (
     ("keras.activations.leaky_relu", "keras", 0.2),
     ("keras.layers.LeakyReLU", "keras", 0.3),
     ("keras:LeakyReLU", "keras", 0.3),
-    ("tf.keras.layers.LeakyReLU", "keras2", 0.3),
-    ("keras2:leaky_relu", "keras2", 0.3),
+    # Keras 2 keeps LeakyReLU's α as a float32, also for float64 inputs.
+    ("tf.keras.layers.LeakyReLU", "keras2", float(np.float32(0.3))),
+    ("keras2:leaky_relu", "keras2", float(np.float32(0.3))),
     ("leaky_relu(0.5)", "torch", 0.5),
     ("leaky_relu(negative_slope=0.25)", "torch", 0.25),
     ("leaky_relu:negative_slope=0.5", "torch", 0.5),
@@ -82,7 +84,8 @@ def test_bad_parameters_fail_with_a_specific_message(text, params, message):
 
 def test_framework_parameter_names_are_accepted():
     """Keras 2 calls the slope alpha; PyTorch's PReLU calls the initial slope init."""
-    assert actlab.get("keras2:leaky_relu", alpha=0.1).params["negative_slope"] == 0.1
+    assert actlab.get("keras2:leaky_relu", alpha=0.1).params["negative_slope"] == float(
+        np.float32(0.1))
     assert float(actlab.get("torch.nn.PReLU", init=0.1).weight.detach()) == pytest.approx(0.1)
     assert actlab.get("keras:softmax", axis=0).params["dim"] == 0
 

@@ -14,14 +14,21 @@ A spelling resolves to a spec, a flavor and the defaults that spelling implies::
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from actlab.catalog.spec import FLAVORS, ActivationSpec
-from actlab.errors import ParameterError, RegistrationError, UnknownActivationError
+from actlab.errors import (
+    FrameworkBugWarning,
+    ParameterError,
+    RegistrationError,
+    UnknownActivationError,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Resolved:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     text: str = ""
+    spelling: str | None = None  # the framework spelling chosen (its own defaults, rounding)
 
     def bind(self, overrides: Mapping[str, Any] | None = None, *,
              fill_examples: bool = False) -> dict[str, Any]:
@@ -40,7 +48,7 @@ class Resolved:
         values = dict(self.params)
         values.update(overrides or {})
         return self.spec.bind(values, flavor=self.flavor, extra_defaults=self.defaults,
-                              fill_examples=fill_examples)
+                              fill_examples=fill_examples, spelling=self.spelling)
 
     @property
     def label(self) -> str:
@@ -67,6 +75,7 @@ class _Entry:
     spec_name: str
     flavor: str | None
     defaults: Mapping[str, Any]
+    spelling: str | None = None
 
 
 def _short_forms(spelling: str) -> list[str]:
@@ -111,8 +120,12 @@ class Registry:
                                     f"known: {', '.join(FLAVORS)}")
         for name, fl in spec.flavors.items():
             names = {p.name for p in spec.params}
+            if fl.framework != name:
+                raise RegistrationError(f"{spec.name}: flavor {name!r} is built for "
+                                        f"{fl.framework!r}")
             bad = (set(fl.defaults) | {k for d in fl.names.values() for k in d}) - names
             bad |= set(fl.renames.values()) - names
+            bad |= {k for rule in fl.float32.values() if not callable(rule) for k in rule} - names
             if bad:
                 raise RegistrationError(f"{spec.name}: flavor {name} sets unknown parameters "
                                         f"{sorted(bad)}")
@@ -124,9 +137,10 @@ class Registry:
                 entries[alias] = _Entry(spec.name, default_flavor(spec), {})
             for fname, fl in spec.flavors.items():
                 for spelling, extra in fl.names.items():
-                    entries[spelling] = _Entry(spec.name, fname, dict(extra))
+                    entries[spelling] = _Entry(spec.name, fname, dict(extra), spelling)
                     for short in _short_forms(spelling):
-                        entries.setdefault(short, _Entry(spec.name, fname, dict(extra)))
+                        entries.setdefault(short, _Entry(spec.name, fname, dict(extra),
+                                                         spelling))
             for key in entries:
                 owner = self._lookup.get(key)
                 if owner is not None and owner.spec_name != spec.name:
@@ -187,8 +201,10 @@ class Registry:
         return entry
 
     def spec(self, name: str) -> ActivationSpec:
-        """The spec that a name (or any spelling, or a formula) stands for."""
-        return self.resolve(name).spec
+        """The catalog spec that a name (or any spelling, or a formula) stands for; the
+        Resolved of a framework spelling carries the variant that computes as the framework
+        does (`Resolved.spec`)."""
+        return self.resolve(name).spec.canonical
 
     # -- resolution ----------------------------------------------------------------------
     def resolve(self, text: str | ActivationSpec | Resolved) -> Resolved:
@@ -196,7 +212,8 @@ class Registry:
         if isinstance(text, Resolved):
             return text
         if isinstance(text, ActivationSpec):
-            return Resolved(text, default_flavor(text), {}, {}, text.name)
+            flavor = text.source if text.origin == "flavor" else default_flavor(text)
+            return Resolved(text, flavor, {}, {}, text.name)
         if not isinstance(text, str) or not text.strip():
             raise UnknownActivationError(repr(text), self._specs)
         original = text
@@ -206,7 +223,7 @@ class Registry:
         if call and self._is_name(call["head"]) and not re.search(r"\bx\b", call["args"]):
             base = self._resolve_name(call["head"])
             params = _parse_call_args(base.spec, call["args"], original)
-            return Resolved(base.spec, base.flavor, base.defaults, params, original)
+            return dataclasses.replace(base, params=params, text=original)
         parts = text.split(":")
         if all(_NAME.match(p.strip()) or "=" in p for p in parts):
             head = [p.strip() for p in parts if "=" not in p]
@@ -216,7 +233,7 @@ class Registry:
                 params = {}
                 for chunk in assigns:
                     params.update(_parse_assignments(chunk, original))
-                return Resolved(base.spec, base.flavor, base.defaults, params, original)
+                return dataclasses.replace(base, params=params, text=original)
         if _looks_like_formula(text):
             from actlab.catalog.expression import expression_from_text
 
@@ -231,22 +248,37 @@ class Registry:
         return True
 
     def _resolve_name(self, name: str) -> Resolved:
-        if ":" in name:
+        entry = self._lookup.get(name)
+        if entry is None and ":" in name:
             framework, rest = name.split(":", 1)
             base = self._resolve_name(rest)
-            spec = base.spec
+            spec = base.spec.canonical
             if framework not in spec.flavors:
                 raise UnknownActivationError(
                     name, [f"{f}:{spec.name}" for f in spec.flavors], what="flavor")
             fl = spec.flavors[framework]
             # "keras:LeakyReLU" means the Keras spelling whose last part is "LeakyReLU".
-            last = rest.split(".")[-1]
+            last = _last_part(rest)
             for spelling, extra in fl.names.items():
-                if spelling.split(".")[-1] == last:
-                    return Resolved(spec, framework, dict(extra), {}, name)
-            return Resolved(spec, framework, {}, {}, name)
-        entry = self._entry(name)
-        return Resolved(self._specs[entry.spec_name], entry.flavor, dict(entry.defaults), {}, name)
+                if _last_part(spelling) == last:
+                    return self._flavored(spec, framework, dict(extra), name, spelling)
+            return self._flavored(spec, framework, {}, name, None)
+        entry = entry or self._entry(name)
+        return self._flavored(self._specs[entry.spec_name], entry.flavor, dict(entry.defaults),
+                              name, entry.spelling)
+
+    @staticmethod
+    def _flavored(spec: ActivationSpec, framework: str | None, defaults: dict[str, Any],
+                  text: str, spelling: str | None) -> Resolved:
+        """A Resolved computing as `framework` does (warning where that is a known bug)."""
+        if framework is not None and spec.flavors[framework].warning:
+            warnings.warn(f"{text}: {spec.flavors[framework].warning}", FrameworkBugWarning,
+                          stacklevel=4)
+        return Resolved(spec.for_flavor(framework), framework, defaults, {}, text, spelling)
+
+
+def _last_part(spelling: str) -> str:
+    return spelling.replace(":", ".").split(".")[-1]
 
 
 def _fold(name: str) -> str:
@@ -322,7 +354,8 @@ def spec_by_reference(name: str, origin: str = "catalog", source: str = "") -> A
         from actlab.catalog.expression import expression_from_text
 
         return expression_from_text(source)
-    return registry().resolve(name).spec
+    spec = registry().resolve(name).spec.canonical
+    return spec.for_flavor(source) if origin == "flavor" else spec
 
 
 def register(spec: ActivationSpec, *, replace: bool = False) -> ActivationSpec:
@@ -335,7 +368,8 @@ def resolve(text: str | ActivationSpec | Resolved) -> Resolved:
 
 
 def spec(name: str | ActivationSpec) -> ActivationSpec:
-    return registry().resolve(name).spec
+    """The catalog spec a name, spelling or formula stands for (see `Registry.spec`)."""
+    return registry().spec(name)
 
 
 def names(family: str | None = None, flavor: str | None = None) -> list[str]:

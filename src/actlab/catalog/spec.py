@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from actlab.errors import ParameterError
@@ -30,8 +32,10 @@ INF = math.inf
 #: split of one dimension into two halves (GLU).
 KINDS = ("elementwise", "vector", "gated")
 
-#: The frameworks whose numbers a flavor reproduces.
-FLAVORS = ("torch", "keras", "keras2", "jax")
+#: The frameworks whose numbers a flavor reproduces: PyTorch, Keras 3 (on its torch
+#: backend), Keras 2 (tf_keras), JAX, TensorFlow's tf.nn, flax (which re-exports jax.nn),
+#: Hugging Face transformers' ACT2FN and timm's activation factory.
+FLAVORS = ("torch", "keras", "keras2", "jax", "tf", "flax", "transformers", "timm")
 
 #: What a parameter does: enters the formula ("math"), shapes a learnable parameter
 #: ("layout"), or picks among formulas ("variant").
@@ -223,13 +227,29 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
+#: Which parameters a framework rounds to float32: names, or a function of the bound
+#: parameters that returns them (Keras 2's relu rounds α only on its leaky_relu path).
+Float32Rule = Any
+
+
 @dataclass(frozen=True)
 class Flavor:
-    """The defaults (and spellings) with which one framework defines an activation.
+    """The defaults, spellings and numerics with which one framework defines an activation.
 
     `names` maps each spelling in that framework (``"keras.layers.LeakyReLU"``) to the
     defaults it adds on top of the flavor's own (Keras's layer and function differ).
     `renames` maps the framework's parameter names to the canonical ones (``alpha``).
+
+    Where the framework's numbers differ from the canonical definition's, the flavor says
+    how it computes: `forward`, `derivative` (kinks included: JAX's hard_tanh has
+    f'(±1) = 1), `second_derivative` and `vjp` replace the spec's own; `native=False` says
+    that PyTorch's native op does not give this framework's numbers (its backward rounds a
+    constant to float32, say) even though the formulas are the canonical ones.
+    `float32` lists the parameters the framework rounds to float32 before computing (Keras
+    2's LeakyReLU keeps α as a float32 attribute even for float64 inputs), by spelling
+    (``""`` for every spelling of the flavor); an entry may be a function of the bound
+    parameters. `warning` is issued whenever the flavor is used (a framework bug that the
+    flavor reproduces on purpose).
     """
 
     framework: str
@@ -237,18 +257,76 @@ class Flavor:
     names: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     renames: Mapping[str, str] = field(default_factory=dict)
     note: str = ""
+    forward: Callable[..., Tensor] | None = None
+    derivative: Callable[..., Tensor] | None = None
+    second_derivative: Callable[..., Tensor] | None = None
+    vjp: Callable[..., Tensor] | None = None
+    native: bool | None = None
+    float32: Mapping[str, Float32Rule] = field(default_factory=dict)
+    warning: str = ""
+
+    @property
+    def changes_numerics(self) -> bool:
+        """Whether this framework's numbers need formulas other than the canonical ones."""
+        return (any(f is not None for f in (self.forward, self.derivative,
+                                            self.second_derivative, self.vjp))
+                or self.native is False)
+
+    @property
+    def keeps_native(self) -> bool:
+        """Whether PyTorch's native op reproduces this framework (values and gradients)."""
+        if self.native is not None:
+            return self.native
+        return not self.changes_numerics
+
+    def float32_params(self, spelling: str | None, bound: Mapping[str, Any]) -> tuple[str, ...]:
+        """The parameters this framework rounds to float32 for `spelling` and `bound`."""
+        rule = self.float32.get(spelling or "", self.float32.get("", ()))
+        if callable(rule):
+            rule = rule(bound)
+        return tuple(rule)
+
+
+class Spelling(str):
+    """A framework spelling with its own extra defaults and float32 rounding (for `flavor`)."""
+
+    defaults: Mapping[str, Any]
+    float32: Float32Rule
+
+    def __new__(cls, name: str, defaults: Mapping[str, Any] | None = None, *,
+                float32: Float32Rule = ()) -> Spelling:
+        obj = super().__new__(cls, name)
+        obj.defaults = dict(defaults or {})
+        obj.float32 = float32
+        return obj
 
 
 def flavor(framework: str, defaults: Mapping[str, Any] | None = None, *names: Any,
-           renames: Mapping[str, str] | None = None, note: str = "") -> Flavor:
-    """Build a Flavor; each name is a spelling, or a (spelling, extra defaults) pair."""
+           renames: Mapping[str, str] | None = None, note: str = "",
+           float32: Float32Rule = (), **numerics: Any) -> Flavor:
+    """Build a Flavor; each name is a spelling, a (spelling, extra defaults) pair or a
+    `Spelling`. `float32` applies to every spelling without its own rule; `numerics` are
+    the Flavor's forward, derivative, second_derivative, vjp, native and warning."""
     table: dict[str, Mapping[str, Any]] = {}
+    rounding: dict[str, Float32Rule] = {}
+    if float32:
+        rounding[""] = float32
     for n in names:
-        if isinstance(n, tuple):
+        if isinstance(n, Spelling):
+            table[str(n)] = dict(n.defaults)
+            if n.float32:
+                rounding[str(n)] = n.float32
+        elif isinstance(n, tuple):
             table[n[0]] = dict(n[1])
         else:
             table[n] = {}
-    return Flavor(framework, dict(defaults or {}), table, dict(renames or {}), note)
+    return Flavor(framework, dict(defaults or {}), table, dict(renames or {}), note,
+                  float32=rounding, **numerics)
+
+
+def round_to_float32(value: float) -> float:
+    """The float32 nearest to `value`, as a Python float (what a float32 attribute holds)."""
+    return float(np.float32(value))
 
 
 ElementFn = Callable[..., Tensor]
@@ -337,10 +415,49 @@ class ActivationSpec:
                                          what="flavor")
         return self.flavors[framework]
 
+    def for_flavor(self, framework: str | None) -> ActivationSpec:
+        """This activation as `framework` computes it: the spec itself, or (where the
+        framework's numbers differ: kinks, rounding, a bug) a variant with the flavor's
+        formulas, marked ``origin="flavor"``, ``source=framework``."""
+        if self.origin == "flavor":
+            return self if framework == self.source else self.canonical.for_flavor(framework)
+        fl = self.flavors.get(framework) if framework else None
+        if fl is None or not fl.changes_numerics:
+            return self
+        # Made once per spec and framework, and kept on the (immutable) spec.
+        variants = self.__dict__.setdefault("_flavor_variants", {})
+        variant = variants.get(framework)
+        if variant is None:
+            # A framework's own forward without its own derivative is differentiated by
+            # autograd, as the framework differentiates it (the spec's would not match).
+            inherit = fl.forward is None
+            variant = dataclasses.replace(
+                self,
+                forward=fl.forward or self.forward,
+                derivative=fl.derivative or (self.derivative if inherit else None),
+                second_derivative=fl.second_derivative or (
+                    self.second_derivative if inherit else None),
+                vjp=fl.vjp or (self.vjp if inherit else None),
+                native=self.native if fl.keeps_native else None,
+                native_when=self.native_when if fl.keeps_native else None,
+                native_inplace=self.native_inplace and fl.keeps_native,
+                origin="flavor",
+                source=framework,
+            )
+            object.__setattr__(variant, "_flavor_base", self)
+            variants[framework] = variant
+        return variant
+
+    @property
+    def canonical(self) -> ActivationSpec:
+        """The catalog spec a flavor variant was made from (itself for any other spec)."""
+        return self.__dict__.get("_flavor_base", self)
+
     def bind(self, values: Mapping[str, Any] | None = None, *, flavor: str | None = None,
-             extra_defaults: Mapping[str, Any] | None = None, fill_examples: bool = False
-             ) -> dict[str, Any]:
-        """Full, validated parameter values: defaults, then flavor, then `values`."""
+             extra_defaults: Mapping[str, Any] | None = None, fill_examples: bool = False,
+             spelling: str | None = None) -> dict[str, Any]:
+        """Full, validated parameter values: defaults, then flavor, then `values`; the
+        flavor's framework rounds some of them to float32 (for `spelling`)."""
         merged = self.defaults(flavor)
         merged.update(extra_defaults or {})
         renames = self.flavors[flavor].renames if flavor in self.flavors else {}
@@ -363,6 +480,10 @@ class ActivationSpec:
             if value is REQUIRED and fill_examples:
                 value = p.example
             bound[p.name] = p.coerce(value, self.name)
+        if flavor in self.flavors:
+            for name in self.flavors[flavor].float32_params(spelling, bound):
+                if isinstance(bound[name], float):
+                    bound[name] = round_to_float32(bound[name])
         if self.check is not None:
             problem = self.check(bound)
             if problem:

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from actlab.catalog.families.sigmoid import backward_slope
 from actlab.catalog.spec import ActivationSpec
 from actlab.kernels.fused import SAME_SIZE_INT, FusedKernel, KernelBuilder
 
@@ -169,7 +170,8 @@ def _shrink(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
 
 def _hard_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     slope, offset = p["slope"], p["offset"]
-    return _masked(spec, p, _between(-offset / slope, (1 - offset) / slope), (0.0, slope),
+    return _masked(spec, p, _between(-offset / slope, (1 - offset) / slope),
+                   (0.0, backward_slope(slope, offset)),
                    lambda x, out: aten.hardsigmoid.out(x, out=out))
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from actlab.catalog.spec import ActivationSpec
+from actlab.catalog.spec import ActivationSpec, round_to_float32
 from actlab.kernels.fused import FusedKernel, KernelBuilder
 
 Tensor = torch.Tensor
@@ -74,8 +74,13 @@ def _selu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
 
 
 def _celu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
-    # celu(x, α) = elu(x, α, input_scale = 1/α), as torch.celu computes it.
-    return _elu_kernel(spec, p, p["alpha"], 1.0, 1.0 / p["alpha"])
+    # celu(x, α) = elu(x, α, input_scale = 1/α), as torch.celu computes it. PyTorch's
+    # backward takes exp(x·r) of the input with r = 1/float32(α); from the output that is
+    # only reproducible where r is 1/α exactly (α = 1, 2, 0.5...).
+    inverse = 1.0 / p["alpha"]
+    if 1.0 / round_to_float32(p["alpha"]) != inverse:
+        return None
+    return _elu_kernel(spec, p, p["alpha"], 1.0, inverse)
 
 
 # --- functions of their own output ----------------------------------------------------------

@@ -3,7 +3,8 @@ and the smooth (or algebraic) rectifiers softplus, squareplus, sparse_plus and N
 
 Derivatives at kinks follow PyTorch's autograd: elu'(0) = α, selu'(0) = λα, celu'(0) = 1
 (the x ≤ 0 piece), and their second derivatives are 0 at 0, as PyTorch's double backward
-gives. Exponentials are evaluated on min(x, 0) so that no branch overflows.
+gives; flavors whose framework differs carry their own (TensorFlow's selu'(0) = λ).
+Exponentials are evaluated on min(x, 0) so that no branch overflows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import torch
 import torch.nn.functional as F
 
 from actlab.catalog.primitives import SELU_ALPHA, SELU_SCALE, at_infinity, heaviside, softplus
-from actlab.catalog.spec import INF, ActivationSpec, Param, Properties, flavor
+from actlab.catalog.spec import (
+    INF,
+    ActivationSpec,
+    Param,
+    Properties,
+    Spelling,
+    flavor,
+    round_to_float32,
+)
 
 T = torch.Tensor
 
@@ -61,7 +70,10 @@ ELU = ActivationSpec(
         "torch": flavor("torch", {}, "torch.nn.ELU", "torch.nn.functional.elu"),
         "keras": flavor("keras", {}, "keras.activations.elu", "keras.ops.elu",
                         "keras.layers.ELU"),
-        "keras2": flavor("keras2", {}, "tf.keras.activations.elu", "tf.keras.layers.ELU"),
+        "keras2": flavor("keras2", {}, "tf.keras.activations.elu",
+                         Spelling("tf.keras.layers.ELU", float32=("alpha",)),
+                         Spelling("keras2.layers.ELU", float32=("alpha",)),
+                         note="the ELU layer keeps α as a float32 (backend.cast_to_floatx)"),
         "jax": flavor("jax", {}, "jax.nn.elu"),
     },
     class_name="ELU",
@@ -73,6 +85,13 @@ ELU = ActivationSpec(
 # --- selu ------------------------------------------------------------------------------------
 def _selu_forward(x: T, alpha: float, scale: float) -> T:
     return scale * _elu_forward(x, alpha)
+
+
+def _tensorflow_selu_derivative(x: T, alpha: float, scale: float) -> T:
+    # TensorFlow's SeluGrad reads the output λα(eˣ − 1), with eˣ − 1 computed as such (not
+    # expm1): λα·eˣ where it is negative, else λ, at 0 and where eˣ rounds to 1 too.
+    e = torch.exp(_negative(x))
+    return torch.where(e - 1 < 0, (scale * alpha) * e, torch.full_like(x, scale))
 
 
 SELU = ActivationSpec(
@@ -99,7 +118,9 @@ SELU = ActivationSpec(
     flavors={
         "torch": flavor("torch", {}, "torch.nn.SELU", "torch.nn.functional.selu"),
         "keras": flavor("keras", {}, "keras.activations.selu", "keras.ops.selu"),
-        "keras2": flavor("keras2", {}, "tf.keras.activations.selu"),
+        "keras2": flavor("keras2", {}, "tf.keras.activations.selu",
+                         derivative=_tensorflow_selu_derivative,
+                         note="TensorFlow's selu'(0) = λ (PyTorch's is λα)"),
         "jax": flavor("jax", {}, "jax.nn.selu"),
     },
     class_name="SELU",
@@ -114,6 +135,14 @@ def _celu_forward(x: T, alpha: float) -> T:
 
 
 def _celu_derivative(x: T, alpha: float) -> T:
+    # PyTorch's backward: α·r·exp(x·r) for x ≤ 0 with r = 1/float32(α)
+    # (derivatives.yaml: 1.0/alpha.toFloat()), in float64 too.
+    r = 1 / round_to_float32(alpha)
+    return torch.where(x > 0, torch.ones_like(x), (alpha * r) * torch.exp(_negative(x) * r))
+
+
+def _exact_celu_derivative(x: T, alpha: float) -> T:
+    # exp(x/α) below 0 and 1 at 0 (JAX: maximum and minimum share the tie, ½ + ½·e⁰).
     return torch.where(x > 0, torch.ones_like(x), torch.exp(_negative(x) / alpha))
 
 
@@ -140,12 +169,14 @@ CELU = ActivationSpec(
     flavors={
         "torch": flavor("torch", {}, "torch.nn.CELU", "torch.nn.functional.celu"),
         "keras": flavor("keras", {}, "keras.activations.celu", "keras.ops.celu"),
-        "jax": flavor("jax", {}, "jax.nn.celu"),
+        "jax": flavor("jax", {}, "jax.nn.celu", derivative=_exact_celu_derivative,
+                      native=False, note="exact float64 gradients (PyTorch's are not)"),
     },
     class_name="CELU",
     notes="PyTorch's celu backward uses 1/α rounded to float32 (derivatives.yaml: "
-          "1.0/alpha.toFloat()), so its float64 gradients are off by up to ~2e-7 "
-          "relative when 1/α is not exact in float32; actlab's are exact.",
+          "1.0/alpha.toFloat()), so its float64 gradients are off by up to ~1e-7 "
+          "relative when 1/α is not exact in float32; actlab's celu (PyTorch's, and Keras "
+          "3's on its torch backend) reproduces that, jax:celu is exact.",
 )
 
 
@@ -336,7 +367,9 @@ SQUAREPLUS = ActivationSpec(
     references=("Barron 2021, Squareplus: A Softplus-Like Algebraic Rectifier "
                 "(arXiv:2112.11687)",),
     flavors={
-        "keras": flavor("keras", {}, "keras.activations.squareplus", "keras.ops.squareplus"),
+        "keras": flavor("keras", {}, "keras.activations.squareplus", "keras.ops.squareplus",
+                        float32=("b",),
+                        note="Keras converts b to a float32 tensor, also for float64 inputs"),
         "jax": flavor("jax", {}, "jax.nn.squareplus"),
     },
     class_name="Squareplus",

@@ -1,6 +1,8 @@
 """Rectifiers and other piecewise-linear units: identity, ReLU and its relatives.
 
-Derivatives at kinks follow PyTorch's autograd (relu'(0) = 0, leaky_relu'(0) = slope).
+Derivatives at kinks follow PyTorch's autograd (relu'(0) = 0, leaky_relu'(0) = slope);
+flavors whose framework differs carry their own (JAX's leaky_relu'(0) = 1, Keras's
+relu'(max_value) = 1).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from actlab.catalog.primitives import heaviside
-from actlab.catalog.spec import INF, ActivationSpec, Param, Properties, flavor
+from actlab.catalog.spec import INF, ActivationSpec, Param, Properties, Spelling, flavor
 
 T = torch.Tensor
 
@@ -71,6 +73,33 @@ def _relu_derivative(x: T, negative_slope: float, max_value: float | None, thres
     return heaviside(inside, x) + negative_slope * heaviside(below, x)
 
 
+def _keras_relu_derivative(x: T, negative_slope: float, max_value: float | None,
+                           threshold: float) -> T:
+    """relu' as Keras 3 (torch backend) and Keras 2 (TensorFlow) compute it: their relu is
+    relu (or relu6, or where(x > θ, x, 0)) then clip(·, 0, max_value), minus slope·relu(θ − x);
+    clip's gradient passes at both ends, relu6's and relu's at neither."""
+    if negative_slope != 0 and max_value is None and threshold == 0:
+        return torch.where(x > 0, _ones(x), torch.full_like(x, negative_slope))  # leaky_relu
+    inside = x > threshold
+    if max_value is not None:
+        if threshold == 0 and max_value == 6:
+            inside = inside & (x < 6)  # Keras takes relu6 for a cap of 6
+        else:
+            inside = inside & (x <= max_value) & (x >= 0)
+    derivative = heaviside(inside, x)
+    if negative_slope != 0:
+        derivative = derivative + negative_slope * heaviside(x < threshold, x)
+    return derivative
+
+
+def _keras2_relu_float32(p) -> tuple[str, ...]:
+    # Keras 2's relu hands a plain slope to tf.nn.leaky_relu, whose α is a float32
+    # attribute; on its other paths the slope is a tensor of x's dtype.
+    if p["max_value"] is None and p["threshold"] == 0:
+        return ("negative_slope",)
+    return ()
+
+
 def _relu_native(x: T, negative_slope: float, max_value: float | None, threshold: float,
                  inplace: bool = False) -> T:
     if negative_slope != 0:
@@ -122,9 +151,18 @@ RELU = ActivationSpec(
         "torch": flavor("torch", {}, "torch.nn.ReLU", "torch.nn.functional.relu",
                         "torch.relu"),
         "keras": flavor("keras", {}, "keras.activations.relu", "keras.layers.ReLU",
-                        "keras.ops.relu"),
-        "keras2": flavor("keras2", {}, "tf.keras.activations.relu", "tf.keras.layers.ReLU",
-                         renames={"alpha": "negative_slope"}),
+                        "keras.ops.relu", derivative=_keras_relu_derivative,
+                        note="with max_value, f'(max_value) = 1 (clip's gradient), except "
+                             "for max_value = 6 without threshold (relu6's)"),
+        "keras2": flavor("keras2", {}, "tf.keras.activations.relu",
+                         Spelling("tf.keras.layers.ReLU",
+                                  float32=("negative_slope", "max_value", "threshold")),
+                         Spelling("keras2.layers.ReLU",
+                                  float32=("negative_slope", "max_value", "threshold")),
+                         renames={"alpha": "negative_slope"}, float32=_keras2_relu_float32,
+                         derivative=_keras_relu_derivative,
+                         note="the ReLU layer keeps its arguments as float32 "
+                              "(backend.cast_to_floatx); with max_value, f'(max_value) = 1"),
         "jax": flavor("jax", {}, "jax.nn.relu"),
     },
     class_name="ReLU",
@@ -138,6 +176,11 @@ def _leaky_forward(x: T, negative_slope: float) -> T:
 
 def _leaky_derivative(x: T, negative_slope: float) -> T:
     return torch.where(x > 0, _ones(x), torch.full_like(x, negative_slope))
+
+
+def _jax_leaky_derivative(x: T, negative_slope: float) -> T:
+    # JAX: where(x >= 0, x, slope·x): the identity piece owns 0.
+    return torch.where(x >= 0, _ones(x), torch.full_like(x, negative_slope))
 
 
 LEAKY_RELU = ActivationSpec(
@@ -165,9 +208,12 @@ LEAKY_RELU = ActivationSpec(
                         note="keras.activations.leaky_relu defaults to 0.2 but "
                              "keras.layers.LeakyReLU to 0.3"),
         "keras2": flavor("keras2", {"negative_slope": 0.3}, "tf.keras.layers.LeakyReLU",
-                         renames={"alpha": "negative_slope"},
-                         note="Keras 2 has only the layer, LeakyReLU(alpha=0.3)"),
-        "jax": flavor("jax", {}, "jax.nn.leaky_relu"),
+                         "keras2.layers.LeakyReLU", renames={"alpha": "negative_slope"},
+                         float32=("negative_slope",),
+                         note="Keras 2 has only the layer, LeakyReLU(alpha=0.3); α is a "
+                              "float32 attribute of tf.nn.leaky_relu, for float64 too"),
+        "jax": flavor("jax", {}, "jax.nn.leaky_relu", derivative=_jax_leaky_derivative,
+                      note="where(x >= 0, x, αx): f'(0) = 1"),
     },
     class_name="LeakyReLU",
 )
@@ -213,7 +259,8 @@ PRELU = ActivationSpec(
                         renames={"alpha": "weight"},
                         note="Keras learns one slope per element, initialised to zeros"),
         "keras2": flavor("keras2", {"weight": 0.0, "layout": "element"},
-                         "tf.keras.layers.PReLU", renames={"alpha": "weight"}),
+                         "tf.keras.layers.PReLU", "keras2.layers.PReLU",
+                         renames={"alpha": "weight"}),
     },
     class_name="PReLU",
 )
@@ -331,7 +378,8 @@ THRESHOLDED_RELU = ActivationSpec(
                 "of co-adapting features (ICLR)",),
     aliases=("ThresholdedReLU",),
     flavors={"keras2": flavor("keras2", {}, "tf.keras.layers.ThresholdedReLU",
-                              "keras2.layers.ThresholdedReLU")},
+                              "keras2.layers.ThresholdedReLU", float32=("theta",),
+                              note="θ is kept as a float32 (backend.cast_to_floatx)")},
     class_name="ThresholdedReLU",
 )
 

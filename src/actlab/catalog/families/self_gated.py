@@ -17,7 +17,14 @@ import torch
 import torch.nn.functional as F
 
 from actlab.catalog.primitives import at_infinity, heaviside, normal_cdf, normal_pdf
-from actlab.catalog.spec import INF, ActivationSpec, Param, Properties, flavor
+from actlab.catalog.spec import (
+    INF,
+    ActivationSpec,
+    Param,
+    Properties,
+    flavor,
+    round_to_float32,
+)
 
 T = torch.Tensor
 
@@ -45,11 +52,18 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
 
 
-def _gelu_tanh_parts(x: T) -> tuple[T, T, T, T]:
-    """u, u' and the gate σ(2u) = (1 + tanh u)/2 with its complement, for the tanh form."""
-    u = _GELU_C * (x + _GELU_K * x * x * x)
-    u1 = _GELU_C * (1 + 3 * _GELU_K * x * x)
+def _gelu_tanh_parts(x: T, k: float = _GELU_K) -> tuple[T, T, T, T]:
+    """u, u' and the gate σ(2u) = (1 + tanh u)/2 with its complement, for the tanh form
+    (cubic coefficient k)."""
+    u = _GELU_C * (x + k * x * x * x)
+    u1 = _GELU_C * (1 + 3 * k * x * x)
     return u, u1, _sigmoid(2 * u), _sigmoid(-2 * u)
+
+
+def _gelu_tanh_second(x: T, k: float = _GELU_K) -> T:
+    _, u1, s, r = _gelu_tanh_parts(x, k)
+    u2 = 6 * _GELU_C * k * x
+    return 2 * s * r * (2 * u1 + x * (u2 + 2 * u1 * u1 * (r - s)))
 
 
 def _gelu_forward(x: T, approximate: str) -> T:
@@ -72,10 +86,41 @@ def _gelu_derivative(x: T, approximate: str) -> T:
 def _gelu_second_derivative(x: T, approximate: str) -> T:
     x = torch.clamp(x, -_TAIL, _TAIL)
     if approximate == "tanh":
-        _, u1, s, r = _gelu_tanh_parts(x)
-        u2 = 6 * _GELU_C * _GELU_K * x
-        return 2 * s * r * (2 * u1 + x * (u2 + 2 * u1 * u1 * (r - s)))
+        return _gelu_tanh_second(x)
     return normal_pdf(x) * (2 - x * x)
+
+
+#: TensorFlow's tf.nn.gelu (so Keras 2's gelu) makes its constants with math_ops.cast,
+#: which goes through a float32 tensor: 1/√2 (exact form) and 0.044715 (tanh form) are
+#: float32 values, for float64 inputs too; √(2/π) multiplies as a Python float.
+_TF_INV_SQRT_2 = round_to_float32(1 / math.sqrt(2.0))
+_TF_GELU_K = round_to_float32(_GELU_K)
+
+
+def _tensorflow_gelu_forward(x: T, approximate: str) -> T:
+    if approximate == "tanh":
+        u = _GELU_C * (x + _TF_GELU_K * x * x * x)
+        y = x * _sigmoid(2 * u)
+    else:
+        y = 0.5 * x * torch.erfc(-x * _TF_INV_SQRT_2)
+    return at_infinity(y, x, 0.0, INF)
+
+
+def _tensorflow_gelu_derivative(x: T, approximate: str) -> T:
+    x = torch.clamp(x, -_TAIL, _TAIL)
+    if approximate == "tanh":
+        _, u1, s, r = _gelu_tanh_parts(x, _TF_GELU_K)
+        return s + 2 * x * u1 * s * r
+    z = x * _TF_INV_SQRT_2
+    return 0.5 * torch.erfc(-z) + x * (_TF_INV_SQRT_2 / math.sqrt(math.pi)) * torch.exp(-z * z)
+
+
+def _tensorflow_gelu_second(x: T, approximate: str) -> T:
+    x = torch.clamp(x, -_TAIL, _TAIL)
+    if approximate == "tanh":
+        return _gelu_tanh_second(x, _TF_GELU_K)
+    z = x * _TF_INV_SQRT_2
+    return (2 * _TF_INV_SQRT_2 / math.sqrt(math.pi)) * torch.exp(-z * z) * (1 - z * z)
 
 
 def _gelu_native(x: T, approximate: str) -> T:
@@ -111,14 +156,17 @@ GELU = ActivationSpec(
                         note="keras.activations.gelu is exact by default (approximate="
                              "False) but keras.ops.gelu uses the tanh form (approximate=True)"),
         "keras2": flavor("keras2", {"approximate": "none"}, "tf.keras.activations.gelu",
-                         note="tf.keras.activations.gelu(x, approximate=False), new in "
-                              "TF 2.4 (from memory)"),
+                         forward=_tensorflow_gelu_forward,
+                         derivative=_tensorflow_gelu_derivative,
+                         second_derivative=_tensorflow_gelu_second,
+                         note="tf.nn.gelu: 1/√2 and 0.044715 are float32 constants, also "
+                              "for float64 inputs"),
         "jax": flavor("jax", {"approximate": "tanh"}, "jax.nn.gelu",
                       note="jax.nn.gelu defaults to the tanh approximation"),
     },
     class_name="GELU",
     notes="Properties are those of the exact form; the tanh form's minimum is -0.170041 "
-          "at x = -0.752461. Keras 2 facts (TF 2.4) are from memory.",
+          "at x = -0.752461.",
 )
 
 
@@ -255,6 +303,7 @@ MISH = ActivationSpec(
     flavors={
         "torch": flavor("torch", {}, "torch.nn.Mish", "torch.nn.functional.mish"),
         "keras": flavor("keras", {}, "keras.activations.mish"),
+        "keras2": flavor("keras2", {}, "tf.keras.activations.mish"),
         "jax": flavor("jax", {}, "jax.nn.mish"),
     },
     class_name="Mish",
@@ -272,6 +321,13 @@ def _hard_swish_derivative(x: T) -> T:
     # PyTorch: hardswish'(-3) = 0 and hardswish'(3) = 1 (the outer pieces own the kinks).
     return torch.where(x <= -3, torch.zeros_like(x),
                        torch.where(x >= 3, torch.ones_like(x), x / 3 + 0.5))
+
+
+def _jax_hard_swish_derivative(x: T) -> T:
+    # JAX: x·relu6(x + 3)/6 by the product rule, relu6' = 1 strictly inside (0, 6) of the
+    # rounded x + 3.
+    shifted = x + 3
+    return (torch.clamp(shifted, 0, 6) + x * heaviside((shifted > 0) & (shifted < 6), x)) / 6
 
 
 HARD_SWISH = ActivationSpec(
@@ -295,7 +351,10 @@ HARD_SWISH = ActivationSpec(
         "keras": flavor("keras", {}, "keras.activations.hard_silu",
                         "keras.activations.hard_swish", "keras.ops.hard_silu",
                         "keras.ops.hard_swish"),
-        "jax": flavor("jax", {}, "jax.nn.hard_silu", "jax.nn.hard_swish"),
+        "jax": flavor("jax", {}, "jax.nn.hard_silu", "jax.nn.hard_swish",
+                      derivative=_jax_hard_swish_derivative,
+                      note="x·relu6(x + 3)/6 differentiated as a product: f'(−3) = 0, "
+                           "f'(3) = 1, with x + 3 rounded first"),
     },
     class_name="Hardswish",
 )

@@ -3,6 +3,8 @@
 Derivatives at kinks follow PyTorch's autograd where PyTorch has the function
 (hardsigmoid'(±3) = 0, hardtanh'(min_val) = hardtanh'(max_val) = 0); elsewhere they
 follow the same rule (a clipped piece has derivative 0 at its ends) or say which one.
+A flavor whose framework decides otherwise carries its own derivative (JAX's
+hard_tanh'(±1) = 1, Keras 2's hard_sigmoid'(±2.5) = 0.2).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from actlab.catalog.primitives import at_infinity, heaviside, sech_squared, softplus
-from actlab.catalog.spec import INF, ActivationSpec, Param, Properties, flavor
+from actlab.catalog.spec import (
+    INF,
+    ActivationSpec,
+    Param,
+    Properties,
+    flavor,
+    round_to_float32,
+)
 
 T = torch.Tensor
 
@@ -74,10 +83,32 @@ def _hard_sigmoid_forward(x: T, slope: float, offset: float) -> T:
     return torch.clamp(x - low, 0, width) / width
 
 
+def backward_slope(slope: float, offset: float) -> float:
+    """The slope PyTorch's hardsigmoid backward multiplies by: 1/6 as a float32 constant
+    (1.0f / 6.0f), for float64 tensors too. Other slopes are not PyTorch's op: exact."""
+    if slope == 1 / 6 and offset == 0.5:
+        return round_to_float32(slope)
+    return slope
+
+
 def _hard_sigmoid_derivative(x: T, slope: float, offset: float) -> T:
     # PyTorch's convention: 0 at both ends of the linear piece (F.hardsigmoid'(±3) = 0).
     low, high = _hard_sigmoid_ends(slope, offset)
-    return slope * heaviside((x > low) & (x < high), x)
+    return backward_slope(slope, offset) * heaviside((x > low) & (x < high), x)
+
+
+def _keras2_hard_sigmoid_derivative(x: T, slope: float, offset: float) -> T:
+    # Keras 2: clip_by_value(0.2·x + 0.5, 0, 1), whose gradient passes at both ends:
+    # f'(±2.5) = 0.2. The line is computed in x's dtype, as TensorFlow does.
+    line = x * slope + offset
+    return slope * heaviside((line >= 0) & (line <= 1), x)
+
+
+def _jax_hard_sigmoid_derivative(x: T, slope: float, offset: float) -> T:
+    # JAX: relu6(x + 3)/6, with relu6' = 1 strictly inside (0, 6); x + 3 is rounded in x's
+    # dtype (so f'(3 − ulp) = 0 in float32), and 1/6 is exact in float64.
+    shifted = x + offset / slope
+    return slope * heaviside((shifted > 0) & (shifted < 1 / slope), x)
 
 
 HARD_SIGMOID = ActivationSpec(
@@ -107,15 +138,19 @@ HARD_SIGMOID = ActivationSpec(
         "torch": flavor("torch", {}, "torch.nn.Hardsigmoid", "torch.nn.functional.hardsigmoid"),
         "keras": flavor("keras", {}, "keras.activations.hard_sigmoid", "keras.ops.hard_sigmoid"),
         "keras2": flavor("keras2", {"slope": 0.2}, "tf.keras.activations.hard_sigmoid",
-                         note="Keras 2 (TF 2.4) computes clip(0.2·x + 0.5, 0, 1), which is 0 "
-                              "below −2.5 and 1 above 2.5"),
-        "jax": flavor("jax", {}, "jax.nn.hard_sigmoid"),
+                         derivative=_keras2_hard_sigmoid_derivative,
+                         note="Keras 2 computes clip(0.2·x + 0.5, 0, 1), which is 0 below "
+                              "−2.5 and 1 above 2.5, with f'(±2.5) = 0.2"),
+        "jax": flavor("jax", {}, "jax.nn.hard_sigmoid",
+                      derivative=_jax_hard_sigmoid_derivative,
+                      note="relu6(x + 3)/6: f'(±3) = 0, x + 3 rounded first, exact 1/6"),
     },
     class_name="Hardsigmoid",
-    notes="Keras 2 (keras.backend.hard_sigmoid) multiplies by 0.2, adds 0.5 and clips "
-          "to [0, 1]; TF's clip_by_value passes the gradient at the ends (±2.5), actlab "
-          "uses PyTorch's convention (0 there). PyTorch's float64 backward uses "
-          "float32(1/6) = 0.16666667163 as the slope; actlab uses the exact slope.",
+    notes="PyTorch's backward (and so Keras 3's, on its torch backend) multiplies by "
+          "float32(1/6) = 0.16666667163 even for float64 tensors; actlab's hard_sigmoid "
+          "does too, jax:hard_sigmoid uses the exact 1/6. Keras 2 (keras.backend."
+          "hard_sigmoid) multiplies by 0.2, adds 0.5 and clips to [0, 1]; TF's "
+          "clip_by_value passes the gradient at the ends (±2.5).",
 )
 
 
@@ -170,6 +205,11 @@ def _hardtanh_derivative(x: T, min_val: float, max_val: float) -> T:
     return heaviside((x > min_val) & (x < max_val), x)
 
 
+def _jax_hardtanh_derivative(x: T, min_val: float, max_val: float) -> T:
+    # JAX: where(x > 1, 1, where(x < -1, -1, x)): the middle piece owns both ends.
+    return heaviside((x >= min_val) & (x <= max_val), x)
+
+
 HARDTANH = ActivationSpec(
     name="hardtanh",
     family="sigmoid",
@@ -197,7 +237,7 @@ HARDTANH = ActivationSpec(
         "torch": flavor("torch", {}, "torch.nn.Hardtanh", "torch.nn.functional.hardtanh"),
         "keras": flavor("keras", {}, "keras.activations.hard_tanh", "keras.ops.hard_tanh",
                         note="Keras's hard_tanh has no parameters: always [−1, 1]"),
-        "jax": flavor("jax", {}, "jax.nn.hard_tanh",
+        "jax": flavor("jax", {}, "jax.nn.hard_tanh", derivative=_jax_hardtanh_derivative,
                       note="jax.nn.hard_tanh's gradient is 1 at ±1 (PyTorch's is 0)"),
     },
     class_name="Hardtanh",
@@ -274,13 +314,22 @@ ISRU = ActivationSpec(
 
 
 # --- sparse sigmoid --------------------------------------------------------------------------
+def _jax_sparse_sigmoid_derivative(x: T) -> T:
+    # JAX: 0.5·clip(x + 1, 0, 2), its clip being minimum(maximum(·, 0), 2), and JAX gives
+    # each side of a tie half the gradient: 1/4 where x + 1 (rounded) is 0 or 2.
+    shifted = x + 1
+    inside = heaviside((shifted > 0) & (shifted < 2), x)
+    tie = heaviside((shifted == 0) | (shifted == 2), x)
+    return 0.5 * inside + 0.25 * tie
+
+
 SPARSE_SIGMOID = ActivationSpec(
     name="sparse_sigmoid",
     family="sigmoid",
     summary="Sparse sigmoid: (x + 1)/2 clipped to [0, 1], exactly 0 or 1 outside [−1, 1].",
     latex=r"f(x) = \min(\max(\tfrac{x + 1}{2}, 0), 1)",
     forward=lambda x: 0.5 * torch.clamp(x + 1, 0, 2),
-    # 0 at ±1, as Keras's torch backend gives (and as for hard_sigmoid).
+    # 0 at ±1, as Keras's torch backend gives (and as for hard_sigmoid); JAX's is 1/4.
     derivative=lambda x: 0.5 * heaviside((x > -1) & (x < 1), x),
     second_derivative=lambda x: _zeros(x),
     kinks=(-1.0, 1.0),
@@ -292,8 +341,9 @@ SPARSE_SIGMOID = ActivationSpec(
         "keras": flavor("keras", {}, "keras.activations.sparse_sigmoid",
                         "keras.ops.sparse_sigmoid"),
         "jax": flavor("jax", {}, "jax.nn.sparse_sigmoid",
-                      note="jax.nn.sparse_sigmoid uses jnp.clip, whose gradient at ±1 "
-                           "is 0.25; actlab's is 0"),
+                      derivative=_jax_sparse_sigmoid_derivative,
+                      note="0.5·jnp.clip(x + 1, 0, 2): jnp.clip's maximum and minimum share "
+                           "the gradient at a tie, so f'(±1) = 0.25"),
     },
     class_name="SparseSigmoid",
 )

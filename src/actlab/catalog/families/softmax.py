@@ -78,14 +78,13 @@ SOFTMAX = ActivationSpec(
         "keras": flavor("keras", _AXIS_LAST, "keras.activations.softmax",
                         "keras.layers.Softmax", "keras.ops.softmax", renames=_AXIS),
         "keras2": flavor("keras2", _AXIS_LAST, "tf.keras.activations.softmax",
-                         "tf.keras.layers.Softmax", renames=_AXIS,
-                         note="Keras 2.4's softmax raises for 1-D inputs (from memory)"),
+                         "tf.keras.layers.Softmax", "keras2.layers.Softmax", renames=_AXIS),
         "jax": flavor("jax", _AXIS_LAST, "jax.nn.softmax", renames=_AXIS),
     },
     class_name="Softmax",
     notes="Each component lies in (0, 1) and the components sum to 1. Keras and JAX also "
           "accept axis=None or a tuple of axes (all of them together); actlab takes one "
-          "dimension. Keras 2 facts are from memory.",
+          "dimension.",
 )
 
 
@@ -211,6 +210,29 @@ def _sparsemax_vjp(y: T, grad: T, dim: int) -> T:
 
 _sparsemax_vjp.uses_output = True  # type: ignore[attr-defined]
 
+KERAS_SPARSEMAX_BUG = (
+    "Keras 3.15's sparsemax takes its threshold from the sum of all cumulative sums in the "
+    "support, not the k-th one (keras-team/keras#23425, fixed by keras-team/keras#23469): "
+    "this spelling reproduces Keras's wrong numbers; 'sparsemax' is the correct function")
+
+
+def _keras_sparsemax(x: T, dim: int) -> T:
+    """Keras 3.15's sparsemax on its torch backend, step for step (and so, differentiated by
+    autograd, its gradients): the sorted inputs' cumulative sums c_j, the support
+    z_(j) − (c_j − 1)/j > 0 of size k, then τ = (Σ_{j in support} c_j − 1)/k."""
+    if x.dim() == 0:
+        return _keras_sparsemax(x.unsqueeze(0), 0).squeeze(0)
+    ordered = torch.sort(x, dim=dim, descending=True).values
+    cumulative = torch.cumsum(ordered, dim=dim)
+    shape = [1] * x.dim()
+    shape[dim] = -1
+    rank = torch.arange(1, x.shape[dim] + 1, dtype=x.dtype, device=x.device).view(shape)
+    support = ordered - (cumulative - 1) / rank > 0
+    k = torch.sum(support, dim=dim, keepdim=True)
+    kept = torch.where(support, cumulative, torch.zeros((), dtype=x.dtype, device=x.device))
+    tau = (torch.sum(kept, dim=dim, keepdim=True) - 1) / k
+    return torch.clamp(x - tau, min=0.0)
+
 SPARSEMAX = ActivationSpec(
     name="sparsemax",
     family="softmax",
@@ -228,16 +250,18 @@ SPARSEMAX = ActivationSpec(
                 "Attention and Multi-Label Classification (ICML)",),
     flavors={
         "keras": flavor("keras", {}, "keras.activations.sparsemax", "keras.ops.sparsemax",
-                        renames=_AXIS,
+                        renames=_AXIS, forward=_keras_sparsemax, warning=KERAS_SPARSEMAX_BUG,
                         note="Keras 3 up to at least 3.15 computes τ from the sum of all "
                              "cumulative sums in the support (keras-team/keras#23425, fixed "
                              "by #23469): its outputs are wrong whenever the support has "
-                             "more than one element. actlab follows the paper."),
+                             "more than one element. keras:sparsemax reproduces them (with a "
+                             "warning); sparsemax follows the paper."),
     },
     class_name="Sparsemax",
     notes="Piecewise linear and continuous: entries below the threshold τ are exactly 0. "
           "Keras 3.15's implementation is wrong whenever two or more entries are non-zero "
-          "(keras-team/keras#23425); actlab computes the paper's projection.",
+          "(keras-team/keras#23425): the name sparsemax computes the paper's projection, "
+          "the Keras spellings reproduce Keras's numbers and warn.",
 )
 
 
