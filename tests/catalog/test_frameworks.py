@@ -21,8 +21,7 @@ import actlab
 from actlab.catalog import registry
 from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ActlabError
-from actlab.kernels import force_implementation
-from actlab.kernels.kernel_table import plan_for
+from actlab.kernels import force_implementation, fused_kernel
 from support.frameworks import (
     FRAMEWORK_PREFIXES,
     evaluate,
@@ -124,7 +123,7 @@ def _implementations(module: torch.nn.Module) -> list[str]:
     spec, params = module.spec, module.params
     if spec.derivative is not None or spec.vjp is not None:
         out.append("analytic")
-    if not list(module.parameters()) and plan_for(spec, params).kernel is not None:
+    if not list(module.parameters()) and fused_kernel(spec, params) is not None:
         out.append("fused")
     return out
 
@@ -137,9 +136,10 @@ def _ours(spelling: str, params: dict[str, Any], x: np.ndarray, dtype: torch.dty
     if implementation is None:
         y = actlab.functional.call(spelling, xt, **params)
     else:
-        module = actlab.get(spelling, **params).to(dtype).eval()
-        with force_implementation(implementation):
-            y = module(xt)
+        with force_implementation(implementation):  # a module chooses when it is built
+            module = actlab.get(spelling, **params).to(dtype).eval()
+        assert implementation == "auto" or module.implementation.kind == implementation
+        y = module(xt)
     assert y.dtype == dtype, f"{spelling}: output dtype {y.dtype} for {dtype} inputs"
     weights = torch.tensor(output_weights(tuple(y.shape)), dtype=y.dtype)
     (g,) = torch.autograd.grad((y * weights).sum(), xt)
