@@ -93,8 +93,9 @@ def test_probit_is_scipys_normal_cdf():
 
 def test_log_log_and_its_complement_are_mirror_images():
     x = torch.linspace(-30, 30, 601, dtype=F64)
+    # 1 − loglog(−x) cancels where it is small: a few ulps of 1 of absolute slack.
     torch.testing.assert_close(actlab.functional.cloglog(x), 1 - actlab.functional.loglog(-x),
-                               rtol=1e-15, atol=1e-16)
+                               rtol=1e-15, atol=5e-16)
 
 
 def test_lecuns_constants_map_plus_minus_one_to_themselves():
