@@ -283,6 +283,22 @@ def _protocol(results: StudyResults) -> list[tuple[str, str]]:
     return rows
 
 
+def kernel_rows(results: StudyResults) -> list[tuple[str, str]]:
+    """What code computed the activations, from the trials' records: one protocol row
+    ("relu: native; lisht: analytic"), none for stores from before trials recorded it."""
+    ran: dict[str, set[str]] = {}
+    for record in results.records:
+        for kernel in (record.result or {}).get("kernels", ()):
+            text = kernel["implementation"]
+            if kernel["compile"] != "eager":
+                text += f" ({kernel['compile']})"
+            ran.setdefault(record.trial.activation, set()).add(text)
+    if not ran:
+        return []
+    return [("code that ran", "; ".join(f"{activation}: {', '.join(sorted(texts))}"
+                                        for activation, texts in ran.items()))]
+
+
 def _context(results: StudyResults, include_figures: bool = True) -> dict[str, Any]:
     from actlab import __version__
 
@@ -291,7 +307,7 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
     return {
         "spec": spec, "version": __version__, "headline": headline(results),
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
-        "protocol": _protocol(results),
+        "protocol": _protocol(results) + kernel_rows(results),
         "sections": [_section(i, c, include_figures)
                      for i, c in enumerate(results.conditions, start=1)]
         + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),
