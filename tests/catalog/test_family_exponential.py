@@ -54,7 +54,9 @@ def test_softplus_reproduces_pytorchs_threshold_rule(beta, threshold, impl):
 def test_softplus_flavors_differ_only_in_the_threshold():
     assert resolve("softplus").bind()["threshold"] == 20.0
     assert resolve("torch.nn.Softplus").bind()["threshold"] == 20.0
-    for spelling in ("keras:softplus", "jax.nn.softplus", "tf.keras.activations.softplus"):
+    # Keras 3's torch backend calls F.softplus: PyTorch's threshold, 20.
+    assert resolve("keras:softplus").bind()["threshold"] == 20.0
+    for spelling in ("jax.nn.softplus", "tf.keras.activations.softplus"):
         assert resolve(spelling).bind()["threshold"] is None
     spec = resolve("softplus").spec
     assert spec.bind()["threshold"] is None  # the canonical definition is the exact function

@@ -81,13 +81,19 @@ def sample_input(spec: ActivationSpec, bound: dict, dtype: str) -> np.ndarray:
         return x.astype(dtype).astype(np.float64)
     special = sorted(set(spec.kink_points(bound)) | {0.0, 1.0, -1.0})
     special = [k for k in special if np.isfinite(k)]
-    parts = [np.linspace(-6, 6, 49), rng.normal(size=24) * 3, _neighbours(special, dtype)]
+    # Far points too: a framework's own cut-offs (PyTorch's softplus threshold, 20) live there.
+    far = np.array([-40.0, -25.0, -20.5, -12.0, 12.0, 20.5, 25.0, 40.0])
+    parts = [np.linspace(-6, 6, 49), rng.normal(size=24) * 3, far, _neighbours(special, dtype)]
     return np.concatenate([p.astype(dtype) for p in parts]).astype(np.float64)
 
 
 # -- comparison --------------------------------------------------------------------------------
-#: Where a framework's own math is less accurate than 8 ulps: (framework, spec) -> ulps.
-ULPS: dict[tuple[str, str], int] = {}
+#: Where a framework's numbers can only be met to a wider tolerance: (framework, spec,
+#: dtype) -> ulps. transformers' xIELU keeps its α as raw bfloat16 parameters and takes
+#: their softplus in the model's dtype; actlab's module learns α itself, created in float32
+#: as PyTorch creates parameters: in a float64 model the two α differ by one float32
+#: rounding (2⁻²⁴, about 3e8 float64 ulps), in float32 by at most an ulp.
+ULPS: dict[tuple[str, str, str], int] = {("transformers", "xielu", "float64"): 2 ** 29}
 
 
 def tolerance(reference: np.ndarray, x: np.ndarray, dtype: str, ulps: int = 8) -> np.ndarray:
@@ -158,9 +164,9 @@ def compare(spec: ActivationSpec, framework: str, spelling: str,
     kwargs = reference_kwargs(spec, framework, spelling, overrides)
     assert kwargs is not None
     params = {**{p.name: p.example for p in spec.params if p.required}, **overrides}
-    ulps = ULPS.get((framework, spec.name), 8)
     layer = is_class(import_reference(spelling))
     for dtype in DTYPES:
+        ulps = ULPS.get((framework, spec.name, dtype), 8)
         torch_dtype = getattr(torch, dtype)
         module = actlab.get(spelling, **params)
         x = sample_input(spec, module.params, dtype)
@@ -258,7 +264,7 @@ def test_cases_cover_the_frameworks():
     """The catalog really is checked against every framework, many times over, and every
     framework is installed (`bash scripts/test.sh` installs the dialects extra)."""
     frameworks = {c.values[1] for c in CASES}
-    assert frameworks >= {"torch", "keras", "keras2", "jax"}
+    assert frameworks == set(FRAMEWORK_PREFIXES)
     missing = [f for f in frameworks if not framework_available(f)]
     assert not missing, (f"not installed: {missing}; install them with "
                          f"`bash scripts/bootstrap.sh all,test,dialects`")

@@ -61,9 +61,9 @@ def _values(spec) -> torch.Tensor:
 
 #: Parametric generalisations that meet their special case at the defaults, by design:
 #: CELU and PELU are ELU for α = 1 (a = b = 1), and Threshold with its example parameters
-#: is Keras's ThresholdedReLU.
+#: is Keras's ThresholdedReLU. Clipped GELU is GELU until its cap (10), beyond this range.
 MEET_AT_DEFAULTS = {("celu", "elu"), ("celu", "pelu"), ("elu", "pelu"),
-                    ("threshold", "thresholded_relu")}
+                    ("threshold", "thresholded_relu"), ("clipped_gelu", "gelu")}
 
 
 def test_no_function_is_registered_twice_under_different_names():

@@ -46,7 +46,7 @@ def test_speed_takes_the_native_op_wherever_pytorch_has_one():
 def test_without_a_native_op_the_kernel_or_the_analytic_function():
     assert _label("sparse_sigmoid") == "fused(mask)"
     assert _label("binary_step") == "fused(nothing)"
-    assert _label("keras:softplus") == "fused(output)"  # exact: no native op
+    assert _label("jax:softplus") == "fused(output)"  # exact: no native op
     assert _kind("quick_gelu") == "analytic"
     assert _kind("swiglu") == "analytic"
     custom = actlab.expression("x*sigmoid(1.702*x)")

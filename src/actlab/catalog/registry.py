@@ -248,7 +248,7 @@ class Registry:
         return True
 
     def _resolve_name(self, name: str) -> Resolved:
-        entry = self._lookup.get(name)
+        entry = self._lookup.get(name) or self._folded.get(_fold(name))
         if entry is None and ":" in name:
             framework, rest = name.split(":", 1)
             base = self._resolve_name(rest)
@@ -339,10 +339,11 @@ def registry() -> Registry:
     if _registry is None:
         with _registry_lock:
             if _registry is None:
+                from actlab.catalog.dialects import with_dialects
                 from actlab.catalog.families import all_specs
 
                 reg = Registry()
-                for spec in all_specs():
+                for spec in with_dialects(all_specs()):
                     reg.register(spec)
                 _registry = reg
     return _registry

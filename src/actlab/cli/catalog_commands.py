@@ -12,9 +12,12 @@ from rich.table import Table
 from actlab.catalog import names, registry, resolve
 from actlab.catalog.registry import all_spellings, default_flavor
 from actlab.catalog.spec import FLAVORS, ActivationSpec
+from actlab.errors import UnknownActivationError
 
-FRAMEWORK_LABELS = {"torch": "PyTorch", "keras": "Keras 3", "keras2": "Keras 2 (tf.keras)",
-                    "jax": "JAX"}
+FRAMEWORK_LABELS = {"torch": "PyTorch", "keras": "Keras 3 (torch backend)",
+                    "keras2": "Keras 2 (tf_keras)", "jax": "JAX", "tf": "TensorFlow (tf.nn)",
+                    "flax": "flax (linen, nnx)", "transformers": "transformers (ACT2FN)",
+                    "timm": "timm"}
 
 
 def _console() -> Console:
@@ -50,16 +53,48 @@ def catalog_rows(family: str | None = None, flavor: str | None = None) -> list[d
     return rows
 
 
+def dialect_rows(framework: str) -> list[dict]:
+    """One row per spelling of one framework: what it maps to, with the parameters that
+    differ from the catalog's defaults (what `actlab list --framework` shows)."""
+    if framework not in FLAVORS:
+        raise UnknownActivationError(framework, FLAVORS, what="framework")
+    rows = []
+    for spec in registry().specs():
+        fl = spec.flavors.get(framework)
+        if fl is None:
+            continue
+        canonical = spec.bind(fill_examples=True)
+        for spelling, extra in fl.names.items():
+            bound = spec.bind(flavor=framework, extra_defaults=extra, fill_examples=True,
+                              spelling=spelling)
+            changed = {p.name: bound[p.name] for p in spec.math_params
+                       if bound[p.name] != canonical[p.name] or p.required}
+            rows.append({"spelling": spelling, "name": spec.name, "params": changed,
+                         "family": spec.family,
+                         "numerics": "own" if fl.changes_numerics else "canonical",
+                         "note": fl.note})
+    return sorted(rows, key=lambda r: r["spelling"].lower())
+
+
+def _maps_to(row: dict) -> str:
+    params = ", ".join(f"{k}={_value(v)}" for k, v in row["params"].items())
+    return f"{row['name']}({params})" if params else row["name"]
+
+
 @click.command("list")
 @click.option("--family", help="Only this family (e.g. rectifier, sigmoid, softmax).")
 @click.option("--flavor", type=click.Choice(FLAVORS), help="Only functions this framework has.")
+@click.option("--framework", help="One framework's dialect: each of its spellings and the "
+              "function it maps to (" + ", ".join(FLAVORS) + ").")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(family: str | None, flavor: str | None, as_json: bool) -> None:
+def list_command(family: str | None, flavor: str | None, framework: str | None,
+                 as_json: bool) -> None:
     """List every activation: name, family, range, PyTorch and Keras names."""
     if family is not None and family not in registry().families():
-        from actlab.errors import UnknownActivationError
-
         raise UnknownActivationError(family, registry().families(), what="family")
+    if framework is not None:
+        _list_dialect(framework, as_json)
+        return
     rows = catalog_rows(family, flavor)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -70,6 +105,22 @@ def list_command(family: str | None, flavor: str | None, as_json: bool) -> None:
     for r in rows:
         table.add_row(r["name"], r["family"], r["range"], r["pytorch"], r["keras"],
                       r["keras2"], r["jax"])
+    _console().print(table)
+
+
+def _list_dialect(framework: str, as_json: bool) -> None:
+    rows = dialect_rows(framework)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"{FRAMEWORK_LABELS[framework]}: {len(rows)} spellings",
+                  title_justify="left")
+    for column in ("spelling", "actlab function", "family", "numbers"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        numbers = ("this framework's own (" + r["note"] + ")" if r["numerics"] == "own"
+                   else "the catalog's")
+        table.add_row(escape(r["spelling"]), escape(_maps_to(r)), r["family"], escape(numbers))
     _console().print(table)
 
 

@@ -24,6 +24,7 @@ FAMILY_MODULES = (
     "other_shapes",
     "glu_variants",
     "softmax_variants",
+    "framework_units",
 )
 
 

@@ -74,6 +74,7 @@ ELU = ActivationSpec(
                          Spelling("tf.keras.layers.ELU", float32=("alpha",)),
                          Spelling("keras2.layers.ELU", float32=("alpha",)),
                          note="the ELU layer keeps α as a float32 (backend.cast_to_floatx)"),
+        "tf": flavor("tf", {}, "tf.nn.elu", note="tf.nn.elu has no α: always 1"),
         "jax": flavor("jax", {}, "jax.nn.elu"),
     },
     class_name="ELU",
@@ -121,6 +122,8 @@ SELU = ActivationSpec(
         "keras2": flavor("keras2", {}, "tf.keras.activations.selu",
                          derivative=_tensorflow_selu_derivative,
                          note="TensorFlow's selu'(0) = λ (PyTorch's is λα)"),
+        "tf": flavor("tf", {}, "tf.nn.selu", derivative=_tensorflow_selu_derivative,
+                     note="TensorFlow's selu'(0) = λ (PyTorch's is λα)"),
         "jax": flavor("jax", {}, "jax.nn.selu"),
     },
     class_name="SELU",
@@ -309,13 +312,14 @@ SOFTPLUS = ActivationSpec(
         "torch": flavor("torch", {"threshold": 20.0}, "torch.nn.Softplus",
                         "torch.nn.functional.softplus",
                         note="PyTorch returns x itself (gradient 1) where β·x > threshold"),
-        "keras": flavor("keras", {}, "keras.activations.softplus", "keras.ops.softplus",
-                        note="Keras 3 defines log(exp(x) + 1) with no threshold (its torch "
-                             "backend happens to call F.softplus, threshold 20: the "
-                             "difference is below 2.1e-9)"),
+        "keras": flavor("keras", {"threshold": 20.0}, "keras.activations.softplus",
+                        "keras.ops.softplus",
+                        note="Keras 3 documents log(exp(x) + 1); its torch backend calls "
+                             "F.softplus, whose threshold (20) it therefore has"),
         "keras2": flavor("keras2", {}, "tf.keras.activations.softplus",
                          note="tf.math.softplus switches to x or eˣ at a dtype-dependent "
                               "cut-off, equal to the exact value to rounding"),
+        "tf": flavor("tf", {}, "tf.nn.softplus"),
         "jax": flavor("jax", {}, "jax.nn.softplus", note="jax.nn.softplus is logaddexp(x, 0)"),
     },
     class_name="Softplus",

@@ -163,6 +163,7 @@ RELU = ActivationSpec(
                          derivative=_keras_relu_derivative,
                          note="the ReLU layer keeps its arguments as float32 "
                               "(backend.cast_to_floatx); with max_value, f'(max_value) = 1"),
+        "tf": flavor("tf", {}, "tf.nn.relu"),
         "jax": flavor("jax", {}, "jax.nn.relu"),
     },
     class_name="ReLU",
@@ -212,6 +213,9 @@ LEAKY_RELU = ActivationSpec(
                          float32=("negative_slope",),
                          note="Keras 2 has only the layer, LeakyReLU(alpha=0.3); α is a "
                               "float32 attribute of tf.nn.leaky_relu, for float64 too"),
+        "tf": flavor("tf", {"negative_slope": 0.2}, "tf.nn.leaky_relu",
+                     renames={"alpha": "negative_slope"}, float32=("negative_slope",),
+                     note="α is a float32 attribute of the op, for float64 inputs too"),
         "jax": flavor("jax", {}, "jax.nn.leaky_relu", derivative=_jax_leaky_derivative,
                       note="where(x >= 0, x, αx): f'(0) = 1"),
     },
@@ -224,6 +228,11 @@ def _prelu_native(x: T, weight) -> T:
     if not isinstance(weight, T):
         weight = torch.tensor([weight], dtype=x.dtype, device=x.device)
     return F.prelu(x, weight.reshape(-1))
+
+
+def _flax_prelu_derivative(x: T, weight) -> T:
+    # flax: where(x >= 0, x, a·x): the identity piece owns 0.
+    return torch.where(x >= 0, _ones(x), weight * _ones(x))
 
 
 PRELU = ActivationSpec(
@@ -261,6 +270,11 @@ PRELU = ActivationSpec(
         "keras2": flavor("keras2", {"weight": 0.0, "layout": "element"},
                          "tf.keras.layers.PReLU", "keras2.layers.PReLU",
                          renames={"alpha": "weight"}),
+        "flax": flavor("flax", {"weight": 0.01}, "flax.linen.PReLU", "flax.nnx.PReLU",
+                       renames={"negative_slope_init": "weight"}, float32=("weight",),
+                       derivative=_flax_prelu_derivative,
+                       note="one learnable slope, initialised to float32(0.01) (flax's "
+                            "param_dtype); where(x >= 0, x, a·x): f'(0) = 1"),
     },
     class_name="PReLU",
 )
@@ -321,6 +335,7 @@ RELU6 = ActivationSpec(
     flavors={
         "torch": flavor("torch", {}, "torch.nn.ReLU6", "torch.nn.functional.relu6"),
         "keras": flavor("keras", {}, "keras.activations.relu6", "keras.ops.relu6"),
+        "tf": flavor("tf", {}, "tf.nn.relu6"),
         "jax": flavor("jax", {}, "jax.nn.relu6"),
     },
     class_name="ReLU6",

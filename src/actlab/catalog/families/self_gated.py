@@ -52,17 +52,18 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
 
 
-def _gelu_tanh_parts(x: T, k: float = _GELU_K) -> tuple[T, T, T, T]:
-    """u, u' and the gate σ(2u) = (1 + tanh u)/2 with its complement, for the tanh form
-    (cubic coefficient k)."""
-    u = _GELU_C * (x + k * x * x * x)
-    u1 = _GELU_C * (1 + 3 * k * x * x)
+def gelu_tanh_parts(x: T, k: float = _GELU_K, c: float = _GELU_C) -> tuple[T, T, T, T]:
+    """u = c(x + kx³), u' and the gate σ(2u) = (1 + tanh u)/2 with its complement, for
+    GELU's tanh form (c = √(2/π), k = 0.044715)."""
+    u = c * (x + k * x * x * x)
+    u1 = c * (1 + 3 * k * x * x)
     return u, u1, _sigmoid(2 * u), _sigmoid(-2 * u)
 
 
-def _gelu_tanh_second(x: T, k: float = _GELU_K) -> T:
-    _, u1, s, r = _gelu_tanh_parts(x, k)
-    u2 = 6 * _GELU_C * k * x
+def gelu_tanh_second(x: T, k: float = _GELU_K, c: float = _GELU_C) -> T:
+    """f'' of x·σ(2u), u = c(x + kx³)."""
+    _, u1, s, r = gelu_tanh_parts(x, k, c)
+    u2 = 6 * c * k * x
     return 2 * s * r * (2 * u1 + x * (u2 + 2 * u1 * u1 * (r - s)))
 
 
@@ -78,7 +79,7 @@ def _gelu_forward(x: T, approximate: str) -> T:
 def _gelu_derivative(x: T, approximate: str) -> T:
     x = torch.clamp(x, -_TAIL, _TAIL)
     if approximate == "tanh":
-        _, u1, s, r = _gelu_tanh_parts(x)
+        _, u1, s, r = gelu_tanh_parts(x)
         return s + 2 * x * u1 * s * r
     return normal_cdf(x) + x * normal_pdf(x)
 
@@ -86,7 +87,7 @@ def _gelu_derivative(x: T, approximate: str) -> T:
 def _gelu_second_derivative(x: T, approximate: str) -> T:
     x = torch.clamp(x, -_TAIL, _TAIL)
     if approximate == "tanh":
-        return _gelu_tanh_second(x)
+        return gelu_tanh_second(x)
     return normal_pdf(x) * (2 - x * x)
 
 
@@ -109,7 +110,7 @@ def _tensorflow_gelu_forward(x: T, approximate: str) -> T:
 def _tensorflow_gelu_derivative(x: T, approximate: str) -> T:
     x = torch.clamp(x, -_TAIL, _TAIL)
     if approximate == "tanh":
-        _, u1, s, r = _gelu_tanh_parts(x, _TF_GELU_K)
+        _, u1, s, r = gelu_tanh_parts(x, _TF_GELU_K)
         return s + 2 * x * u1 * s * r
     z = x * _TF_INV_SQRT_2
     return 0.5 * torch.erfc(-z) + x * (_TF_INV_SQRT_2 / math.sqrt(math.pi)) * torch.exp(-z * z)
@@ -118,7 +119,7 @@ def _tensorflow_gelu_derivative(x: T, approximate: str) -> T:
 def _tensorflow_gelu_second(x: T, approximate: str) -> T:
     x = torch.clamp(x, -_TAIL, _TAIL)
     if approximate == "tanh":
-        return _gelu_tanh_second(x, _TF_GELU_K)
+        return gelu_tanh_second(x, _TF_GELU_K)
     z = x * _TF_INV_SQRT_2
     return (2 * _TF_INV_SQRT_2 / math.sqrt(math.pi)) * torch.exp(-z * z) * (1 - z * z)
 
@@ -161,6 +162,10 @@ GELU = ActivationSpec(
                          second_derivative=_tensorflow_gelu_second,
                          note="tf.nn.gelu: 1/√2 and 0.044715 are float32 constants, also "
                               "for float64 inputs"),
+        "tf": flavor("tf", {"approximate": "none"}, "tf.nn.gelu",
+                     forward=_tensorflow_gelu_forward, derivative=_tensorflow_gelu_derivative,
+                     second_derivative=_tensorflow_gelu_second,
+                     note="1/√2 and 0.044715 are float32 constants, also for float64 inputs"),
         "jax": flavor("jax", {"approximate": "tanh"}, "jax.nn.gelu",
                       note="jax.nn.gelu defaults to the tanh approximation"),
     },
@@ -231,8 +236,9 @@ SILU = ActivationSpec(
         "keras": flavor("keras", {}, "keras.activations.silu", "keras.activations.swish",
                         "keras.ops.silu", "keras.ops.swish"),
         "keras2": flavor("keras2", {}, "tf.keras.activations.swish",
-                         note="tf.keras.activations.swish(x) = x·sigmoid(x), no β "
-                              "(TF ≥ 2.2; from memory)"),
+                         note="tf.keras.activations.swish(x) = x·sigmoid(x), no β"),
+        "tf": flavor("tf", {}, "tf.nn.silu", "tf.nn.swish", float32=("beta",),
+                     note="β goes through a float32 tensor, also for float64 inputs"),
         "jax": flavor("jax", {}, "jax.nn.silu", "jax.nn.swish"),
     },
     class_name="SiLU",
@@ -371,6 +377,12 @@ def _hard_mish_derivative(x: T) -> T:
                        torch.where(x >= 0, torch.ones_like(x), x + 1))
 
 
+def _timm_hard_mish_derivative(x: T) -> T:
+    # timm's memory-efficient backward (hard_mish_bwd): 1 from -2 on, x + 1 on [-2, 0].
+    return torch.where(x >= -2, torch.where(x <= 0, x + 1, torch.ones_like(x)),
+                       torch.zeros_like(x))
+
+
 HARD_MISH = ActivationSpec(
     name="hard_mish",
     family="self-gated",
@@ -386,6 +398,9 @@ HARD_MISH = ActivationSpec(
     references=("Misra 2020, H-Mish (github.com/digantamisra98/H-Mish), as implemented "
                 "in timm's hard_mish",),
     aliases=("hardmish",),
+    flavors={"timm": flavor("timm", {}, "timm:hard_mish", derivative=_timm_hard_mish_derivative,
+                            note="timm's HardMishMe backward: x + 1 on [−2, 0], so "
+                                 "f'(−2) = −1")},
     class_name="HardMish",
     notes="C0 at -2 (the slope jumps from 0 to -1) but C1 at 0 (only f'' jumps). The source "
           "is a README, not a paper.",
