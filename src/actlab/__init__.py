@@ -31,8 +31,18 @@ def expression(formula: str, **params: float) -> ActivationSpec:
     return expression_spec(formula, **params)
 
 
+def __getattr__(name: str):
+    # The model tools import the model registry: loaded on first use, not by `import actlab`.
+    if name in ("activation_sites", "swap_activations"):
+        from actlab.models import swapping
+
+        return getattr(swapping, name)
+    raise AttributeError(f"module 'actlab' has no attribute {name!r}")
+
+
 __all__ = [
     "Activation", "ActivationSpec", "ActlabError", "ExpressionError", "FrameworkBugWarning",
     "Param", "ParameterError", "Properties", "UnknownActivationError", "UnknownNameError",
-    "expression", "flavor", "functional", "get", "names", "register", "resolve", "spec",
+    "activation_sites", "expression", "flavor", "functional", "get", "names", "register",
+    "resolve", "spec", "swap_activations",
 ]

@@ -1,10 +1,18 @@
-"""`actlab compare` (run a study and write its report) and `actlab report` (write it again)."""
+"""`actlab compare` (run a study and write its report) and `actlab report` (write it again).
+
+`actlab compare --model mymodels.py:tiny_net --dataset mymodels.py:blobs -a relu,gelu`
+studies the user's own model and data (factories named by reference, relative to the
+current folder), with `--model-option KEY=VALUE` and `--dataset-option KEY=VALUE` for
+their keyword arguments.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +26,7 @@ from actlab.studies import (
     run_study,
 )
 from actlab.studies.spec import StudySpec
+from actlab.studies.user_studies import DEFAULT_ACTIVATIONS, DEFAULT_SEEDS, user_study
 from actlab.training.config import DEVICES
 
 
@@ -59,12 +68,43 @@ def parse_seeds(text: str) -> list[int]:
                          f"(10-19) of whole numbers")
 
 
+def parse_options(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
+    """`KEY=VALUE` pairs; a value is read as TOML (32, 0.1, true, [16, 32], "basic"), else
+    taken as text."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise StudySpecError(f"{option} {pair!r} must be KEY=VALUE (e.g. hidden=32)")
+        try:
+            values[key] = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            values[key] = text.strip()
+    return values
+
+
 def _chosen_spec(study: str | None, spec_file: Path | None) -> StudySpec:
     if study is not None and spec_file is not None:
         raise StudySpecError(f"give a built-in study ({study!r}) or --spec, not both")
     if spec_file is not None:
         return load_study_spec(spec_file)
     return builtin_study(study or DEFAULT_STUDY)
+
+
+def _own_model_spec(model: str | None, dataset: str | None, model_options: dict[str, Any],
+                    dataset_options: dict[str, Any], chosen: list[str], seeds: str | None,
+                    epochs: int | None, steps: int | None, name: str | None) -> StudySpec:
+    """A fresh study of --model on --dataset (both needed without a study to start from)."""
+    if model is None or dataset is None:
+        missing = "--dataset (the data to train it on)" if model else \
+            "--model (the model to train on it)"
+        raise StudySpecError(f"{'--model' if model else '--dataset'} without a study needs "
+                             f"{missing}, or a study to change (STUDY or --spec)")
+    return user_study(model=model, dataset=dataset, activations=chosen or DEFAULT_ACTIVATIONS,
+                      seeds=parse_seeds(seeds) if seeds else DEFAULT_SEEDS, epochs=epochs,
+                      steps=steps, name=name, model_options=model_options,
+                      dataset_options=dataset_options, source="from --model and --dataset")
 
 
 @click.command("compare")
@@ -79,6 +119,18 @@ def _chosen_spec(study: str | None, spec_file: Path | None) -> StudySpec:
 @click.option("--activations", "-a", multiple=True,
               help="Activations to compare instead of the study's (comma-separated; "
                    "names, flavors or formulas; repeatable).")
+@click.option("--model", "model", metavar="NAME",
+              help="Train this model instead: a built-in name, or your factory "
+                   "('mymodels.py:tiny_net', 'package.module:factory', "
+                   "'transformers:ResNetForImageClassification').")
+@click.option("--model-option", "model_option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A keyword argument of the model (repeatable; values read as TOML).")
+@click.option("--dataset", "dataset", metavar="NAME",
+              help="Train on this dataset instead: a built-in name, your factory returning "
+                   "(train, test) ('mymodels.py:blobs'), or a saved tensors file (.pt).")
+@click.option("--dataset-option", "dataset_option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A keyword argument of the dataset (repeatable; values read as TOML).")
+@click.option("--name", help="The study's name (names its default output folder).")
 @click.option("--epochs", type=int, help="Train each trial for this many epochs instead.")
 @click.option("--steps", type=int, help="Train each trial for this many steps instead.")
 @click.option("--device", type=click.Choice(DEVICES), help="Run the trials on this device.")
@@ -94,13 +146,18 @@ def _chosen_spec(study: str | None, spec_file: Path | None) -> StudySpec:
 @click.option("--list", "list_studies", is_flag=True, help="List the built-in studies.")
 def compare_command(study: str | None, spec_file: Path | None, output: Path | None,
                     workers: int | None, seeds: str | None, activations: tuple[str, ...],
+                    model: str | None, model_option_pairs: tuple[str, ...],
+                    dataset: str | None, dataset_option_pairs: tuple[str, ...],
+                    name: str | None,
                     epochs: int | None, steps: int | None, device: str | None,
                     data_dir: Path | None, download: bool | None, retry_failed: bool,
                     write_report: bool, quiet: bool, list_studies: bool) -> None:
     """Compare activations: run a study (default: the quick one) and write its report.
 
     STUDY is a built-in study (see --list); trials already in the output folder are not
-    run again, so an interrupted study resumes where it stopped.
+    run again, so an interrupted study resumes where it stopped. With --model and
+    --dataset (and no STUDY or --spec), it studies your own model on your own data
+    (default: 5 seeds, 5 epochs, relu, leaky_relu, elu, gelu, silu, tanh).
     """
     if list_studies:
         for name in builtin_study_names():
@@ -108,18 +165,30 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
             click.echo(f"{name:18} {len(spec.activations)} activations x {len(spec.seeds)} "
                        f"seeds on {spec.dataset}/{spec.model}: {spec.question}")
         return
-    spec = _chosen_spec(study, spec_file)
-    chosen = [name for text in activations for name in split_top_level(text)]
+    chosen = [item for text in activations for item in split_top_level(text)]
     if activations and not chosen:
         raise StudySpecError("--activations names no activation")
     for value, option in ((epochs, "--epochs"), (steps, "--steps"), (workers, "--workers")):
         if value is not None and value < 1:
             raise StudySpecError(f"{option} must be >= 1, got {value}")
+    model_options = parse_options(model_option_pairs, "--model-option")
+    dataset_options = parse_options(dataset_option_pairs, "--dataset-option")
     training = {"device": device} if device else None
-    if chosen or seeds or epochs or steps or training:
-        spec = spec.with_overrides(activations=chosen or None,
-                                   seeds=parse_seeds(seeds) if seeds else None,
-                                   epochs=epochs, steps=steps, training=training)
+    if (model or dataset) and study is None and spec_file is None:
+        spec = _own_model_spec(model, dataset, model_options, dataset_options, chosen, seeds,
+                               epochs, steps, name)
+        if training:
+            spec = spec.with_overrides(training=training)
+    else:
+        spec = _chosen_spec(study, spec_file)
+        if chosen or seeds or epochs or steps or training or model or dataset or \
+                model_options or dataset_options or name:
+            spec = spec.with_overrides(activations=chosen or None,
+                                       seeds=parse_seeds(seeds) if seeds else None,
+                                       epochs=epochs, steps=steps, training=training,
+                                       model=model, model_options=model_options or None,
+                                       dataset=dataset,
+                                       dataset_options=dataset_options or None, name=name)
     if data_dir is not None:
         if not data_dir.is_dir():
             raise StudySpecError(f"--data-dir {str(data_dir)!r} is not a folder")

@@ -1,6 +1,8 @@
 """Every dataset actlab can load, in one table, and `load_dataset` that looks names up in it.
 
-Adding a dataset means writing its loader and adding one DatasetEntry here.
+Adding a dataset means writing its loader and adding one DatasetEntry here. A name like
+`"mydata.py:blobs"` (a factory returning (train, test)) or `"data.pt"` (saved tensors) is
+the user's own data (see `actlab.data.user_datasets`): its entry is made when first used.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from actlab.code_references import is_code_reference, parse_reference
 from actlab.data.cifar10 import load_cifar10
 from actlab.data.dataset import Dataset
 from actlab.data.digits import load_digits
@@ -69,8 +73,27 @@ def dataset_names() -> tuple[str, ...]:
     return tuple(entry.name for entry in DATASETS)
 
 
+_USER_DATASETS: dict[str, DatasetEntry] = {}
+
+
+def _user_dataset_entry(name: str) -> DatasetEntry:
+    from actlab.data.user_datasets import is_tensors_file, user_dataset_loader
+
+    key = str(Path(name).expanduser().resolve()) if is_tensors_file(name) else \
+        parse_reference(name, what="dataset").text
+    if key not in _USER_DATASETS:
+        canonical, summary, loader = user_dataset_loader(key)
+        _USER_DATASETS[key] = DatasetEntry(canonical, loader, summary)
+    return _USER_DATASETS[key]
+
+
 def dataset_entry(name: str) -> DatasetEntry:
-    """The registry entry for a canonical name or alias (case-insensitive)."""
+    """The registry entry for a canonical name or alias (case-insensitive), or for the
+    user's own data (a factory reference or a tensors file)."""
+    from actlab.data.user_datasets import is_tensors_file
+
+    if isinstance(name, str) and (is_code_reference(name) or is_tensors_file(name)):
+        return _user_dataset_entry(name)
     entry = _BY_SPELLING.get(name.strip().lower())
     if entry is None:
         raise UnknownDatasetError(name, dataset_names())

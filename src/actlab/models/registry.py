@@ -3,7 +3,9 @@
 Each entry says which input shapes the architecture takes and how the model is trained
 by default (its recipe); `build_model` checks the shape before building, so a mismatch
 (mnist_cnn on MNIST-1D) is one clear sentence. Adding a model means writing its module
-and adding one ModelEntry here.
+and adding one ModelEntry here. A name like `"mymodels.py:tiny_net"` or
+`"transformers:ResNetForImageClassification"` is the user's own model (see
+`actlab.models.user_models`): its entry is made when it is first looked up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from actlab.code_references import is_code_reference, parse_reference
 from actlab.errors import ActlabError
 from actlab.models.activation_sites import ActivationFactory, ActivationLike
 from actlab.models.cifar10_cnn import CIFAR10_CNN_INPUT, Cifar10CNN
@@ -124,12 +127,28 @@ def model_names() -> tuple[str, ...]:
     return tuple(entry.name for entry in MODELS)
 
 
+_USER_MODELS: dict[str, ModelEntry] = {}
+
+
 def model_entry(name: str) -> ModelEntry:
-    """The registry entry of a model name."""
+    """The registry entry of a model name, or of a reference to the user's factory."""
+    if is_code_reference(name):
+        return _user_model_entry(name)
     entry = _BY_NAME.get(name.strip().lower().replace("-", "_"))
     if entry is None:
         raise UnknownModelError(name, _BY_NAME)
     return entry
+
+
+def _user_model_entry(text: str) -> ModelEntry:
+    from actlab.models.user_models import user_model_builder
+
+    canonical = parse_reference(text, what="model").text
+    if canonical not in _USER_MODELS:
+        name, summary, builder = user_model_builder(canonical)
+        _USER_MODELS[canonical] = ModelEntry(name, builder, summary, "whatever the model takes",
+                                             _any_shape, CLASSIFIER_RECIPE)
+    return _USER_MODELS[canonical]
 
 
 def check_model_input(name: str, input_shape: tuple[int, ...], num_classes: int,
@@ -149,12 +168,14 @@ def check_model_input(name: str, input_shape: tuple[int, ...], num_classes: int,
 
 def build_model(name: str, activation: ActivationLike, *, input_shape: tuple[int, ...],
                 num_classes: int, activation_params: Mapping[str, Any] | None = None,
-                **options: Any) -> nn.Module:
+                input_dtype: torch.dtype = torch.float32, **options: Any) -> nn.Module:
     """A freshly initialised model with `activation` at every activation site.
 
     `activation` is a catalog name or spelling, a formula, a spec or a module (copied per
     site); `activation_params` bind its parameters; other options go to the model
-    (see `model_entry(name).options`). Initialisation draws from torch's global RNG.
+    (see `model_entry(name).options`). Initialisation draws from torch's global RNG. The
+    model is tried on a batch of zeros of `input_dtype` (token ids: torch.int64) and must
+    give one logit per class.
     """
     entry = model_entry(name)
     check_model_input(entry.name, input_shape, num_classes)
@@ -167,24 +188,43 @@ def build_model(name: str, activation: ActivationLike, *, input_shape: tuple[int
             raise ModelOptionError(f"model {entry.name!r} has no option {option!r}; {hint}")
     factory = ActivationFactory(activation, activation_params)
     model = entry.builder(factory, tuple(input_shape), num_classes, **options)
-    _trial_forward(model, entry.name, factory.label, tuple(input_shape))
+    _trial_forward(model, entry.name, factory.label, tuple(input_shape), num_classes,
+                   input_dtype)
     return model
 
 
 @torch.no_grad()
 def _trial_forward(model: nn.Module, name: str, activation: str,
-                   input_shape: tuple[int, ...]) -> None:
+                   input_shape: tuple[int, ...], num_classes: int,
+                   input_dtype: torch.dtype) -> None:
     """One eval-mode forward pass of zeros: lazily shaped parameters (Keras's PReLU) come
-    to exist, and an activation that cannot act inside this model fails here, clearly."""
+    to exist, and an activation (or data) that cannot go through this model fails here,
+    clearly."""
     was_training = model.training
     model.eval()
     try:
-        model(torch.zeros(2, *input_shape))
-    except (ActlabError, RuntimeError, ValueError) as err:
+        output = model(torch.zeros(2, *input_shape, dtype=input_dtype))
+    except (ActlabError, RuntimeError, ValueError, TypeError, IndexError) as err:
+        shown = _shape_text(input_shape)
+        problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if is_code_reference(name):
+            raise ModelInputError(f"model {_short(name)!r} fails on inputs of shape {shown} "
+                                  f"({str(input_dtype).replace('torch.', '')}) with activation "
+                                  f"{activation!r}: {problem}") from err
         raise ModelInputError(f"activation {activation!r} cannot be used in model {name!r}: "
-                              f"{str(err).splitlines()[0]}") from err
+                              f"{problem}") from err
     finally:
         model.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, num_classes):
+        got = _shape_text(tuple(output.shape)) if isinstance(output, torch.Tensor) else \
+            type(output).__name__
+        raise ModelInputError(f"model {_short(name)!r} gives outputs of shape {got} for a "
+                              f"batch of 2; a classifier of {num_classes} classes gives "
+                              f"2x{num_classes}")
+
+
+def _short(name: str) -> str:
+    return parse_reference(name).short if is_code_reference(name) else name
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 
+from actlab.code_references import display_reference
 from actlab.report.figure_files import OutputPathError, write_atomically
 from actlab.report.study_figures import (
     figure_png_base64,
@@ -260,11 +261,11 @@ def _protocol(results: StudyResults) -> list[tuple[str, str]]:
     spec = results.spec
     def show(mapping: Any) -> str:
         return ", ".join(f"{k} = {v}" for k, v in dict(mapping).items()) or "defaults"
-    rows = [("dataset", spec.dataset + (f" ({show(spec.dataset_options)})"
-                                        if spec.dataset_options else "")
+    rows = [("dataset", display_reference(spec.dataset)
+             + (f" ({show(spec.dataset_options)})" if spec.dataset_options else "")
              + (f", data seed {spec.data_seed}" if spec.data_seed is not None else "")),
-            ("model", spec.model + (f" ({show(spec.model_options)})"
-                                    if spec.model_options else "")),
+            ("model", display_reference(spec.model) + (f" ({show(spec.model_options)})"
+                                                       if spec.model_options else "")),
             ("training", show(spec.training)),
             ("seeds", ", ".join(str(s) for s in spec.seeds)),
             ("activations", ", ".join(a.label for a in spec.activations))]
@@ -299,6 +300,37 @@ def kernel_rows(results: StudyResults) -> list[tuple[str, str]]:
                                         for activation, texts in ran.items()))]
 
 
+def _model_context(results: StudyResults) -> dict[str, Any] | None:
+    """The model's parameter count and activation sites per activation, and the activation
+    functions its forward calls (recorded when the study started; for a study run before
+    that was recorded, what its trial results say)."""
+    described = results.models
+    if not described:
+        described = []
+        for label in results.spec.labels:
+            record = next((r for r in results.records if r.trial.activation == label
+                           and r.status == "finished" and r.result), None)
+            if record is not None:
+                described.append({
+                    "activation": label, "parameters": record.result.get("parameter_count", 0),
+                    "sites": [{"names": [s["site"]], "type": s.get("activation", "")}
+                              for s in record.result.get("activation_sites", [])],
+                    "functional_summary": ""})
+    if not described:
+        return None
+    first = described[0]
+    return {
+        "rows": [{"activation": m["activation"], "parameters": f"{m['parameters']:,}",
+                  "sites": len(m["sites"])} for m in described],
+        "first": first["activation"],
+        "sites": [{"names": ", ".join(s["names"]), "type": s["type"]} for s in first["sites"]],
+        "functional_summary": first.get("functional_summary", ""),
+        "functional": [f"{c['function']} in {c['module'] or 'the model'}'s forward"
+                       + (f" ({c['source']})" if c.get("source") else "")
+                       for c in first.get("functional", {}).get("calls", [])],
+    }
+
+
 def _context(results: StudyResults, include_figures: bool = True) -> dict[str, Any]:
     from actlab import __version__
 
@@ -308,6 +340,7 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
         "spec": spec, "version": __version__, "headline": headline(results),
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
         "protocol": _protocol(results) + kernel_rows(results),
+        "model": _model_context(results),
         "sections": [_section(i, c, include_figures)
                      for i, c in enumerate(results.conditions, start=1)]
         + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),

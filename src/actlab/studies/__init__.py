@@ -30,6 +30,7 @@ from actlab.studies.spec import (
     study_spec_from_toml,
 )
 from actlab.studies.store import ResultsStore
+from actlab.studies.user_studies import user_study
 
 __all__ = [
     "DEFAULT_STUDY", "ActivationEntry", "Executor", "LocalProcessExecutor", "ResultsStore",
@@ -37,4 +38,5 @@ __all__ = [
     "StudyStoreError", "Trial", "TrialOutcome", "TrialTask", "builtin_study",
     "builtin_study_names", "default_output_dir", "expand", "load_study_results",
     "load_study_spec", "run_study", "study_spec_from_dict", "study_spec_from_toml", "trial_id",
+    "user_study",
 ]

@@ -292,6 +292,9 @@ class StudyResults:
     output_dir: Path
     conditions: list[ConditionResults]
     other_trials: int = 0
+    #: What the study's start recorded of each activation's model (describe_model);
+    #: empty for a study run before that was recorded.
+    models: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def records(self) -> list[TrialRecord]:
@@ -386,11 +389,12 @@ def load_study_results(output_dir: str | Path, *, curves: bool = True) -> StudyR
                 full = join_result(trial.result, points, trial.config)
             records.append(TrialRecord(trial, record_curves, spec.metric, full))
         other = sum(1 for t in trials if not t.in_plan)
+        models = json.loads(store.get_meta("models") or "[]")
     by_condition: dict[Condition, list[TrialRecord]] = defaultdict(list)
     for record in records:
         by_condition[record.trial.condition].append(record)
     conditions = [ConditionResults(spec, c, rs) for c, rs in by_condition.items()]
-    return StudyResults(spec, output_dir, conditions, other)
+    return StudyResults(spec, output_dir, conditions, other, models)
 
 
 def _curves(points: list[MetricPoint]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -19,24 +19,28 @@ import json
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from actlab.data import DatasetUnavailableError, load_dataset
 from actlab.models.registry import build_model, check_model_input
+from actlab.models.swapping import describe_model
 from actlab.studies.errors import StudyStoreError
 from actlab.studies.executor import Executor, LocalProcessExecutor, TrialOutcome, TrialTask
 from actlab.studies.expansion import expand
 from actlab.studies.progress import StudyProgress
 from actlab.studies.spec import StudySpec
-from actlab.studies.store import STORE_FILE, ResultsStore, StoredTrial
+from actlab.studies.store import STORE_FILE, PlannedTrial, ResultsStore, StoredTrial
 from actlab.studies.trial_records import is_diverged, nan_loss, split_result
 from actlab.training.config import trial_name
 from actlab.training.recipes import recipe_for
 
 DEFAULT_RUNS_DIR = Path("actlab-runs")
+#: The store's meta key for what the report shows of the models (describe_model).
+MODELS_META = "models"
 LOCK_FILE = ".lock"
 TRIALS_DIR = "trials"
 
@@ -112,30 +116,43 @@ def spec_json(spec: StudySpec) -> str:
     return json.dumps(spec.to_dict(), sort_keys=True)
 
 
-def plan_study(store: ResultsStore, spec: StudySpec) -> list[StoredTrial]:
+def plan_study(store: ResultsStore, spec: StudySpec,
+               check: Callable[[list[PlannedTrial]], None] | None = None
+               ) -> list[StoredTrial]:
     """Store the study's plan (unless the store holds this very spec's) and return it.
 
     The same spec again keeps its stored plan untouched; a changed spec (more seeds,
     other activations) is expanded, and trials with the same definition keep their
-    results.
+    results. `check` sees the trials still to run before anything is written (so a study
+    that cannot start leaves its folder as it was).
     """
     claim_store(store, spec)
     stored = spec_json(spec)
     if store.get_meta("spec") == stored and store.has_plan():
-        return store.planned_trials()
-    store.plan_trials((trial.planned() for trial in expand(spec)),
-                      meta={"study": spec.name, "spec": stored, "spec_source": spec.source})
+        trials = store.planned_trials()
+        if check is not None:
+            check([t.planned() for t in trials if t.status != "finished"])
+        return trials
+    planned = [trial.planned() for trial in expand(spec)]
+    if check is not None:
+        statuses = store.statuses()
+        check([t for t in planned if statuses.get(t.trial_id) != "finished"])
+    store.plan_trials(planned, meta={"study": spec.name, "spec": stored,
+                                     "spec_source": spec.source})
     return store.planned_trials()
 
 
-def check_study_inputs(spec: StudySpec, trials: list[StoredTrial]) -> None:
+def check_study_inputs(spec: StudySpec, trials: Sequence[PlannedTrial]) -> list[dict[str, Any]]:
     """Load the dataset and build each distinct model once, so a bad study fails here, once.
 
     A missing dataset (CIFAR-10 where it cannot be downloaded) raises
     DatasetUnavailableError; a model that cannot take the data raises ModelInputError.
+    Returns what the report shows of each activation's model (parameters, activation
+    sites, functional activation calls), for its first grid condition.
     """
     loaded = {}
     seen = set()
+    models: dict[str, dict[str, Any]] = {}
     for trial in trials:
         config = trial.config
         options = config.get("dataset_options", {})
@@ -157,11 +174,18 @@ def check_study_inputs(spec: StudySpec, trials: list[StoredTrial]) -> None:
         if build_key in seen:
             continue
         seen.add(build_key)
-        shape = recipe_for(config["model"]).inputs.output_shape(tuple(dataset.input_shape))
+        inputs = recipe_for(config["model"]).inputs
+        shape = inputs.output_shape(tuple(dataset.input_shape))
         check_model_input(config["model"], shape, dataset.num_classes, dataset.name)
-        build_model(config["model"], config["activation"], input_shape=shape,
-                    num_classes=dataset.num_classes, activation_params=params,
-                    **model_options)
+        model = build_model(config["model"], config["activation"], input_shape=shape,
+                            num_classes=dataset.num_classes, activation_params=params,
+                            input_dtype=dataset.train_x.dtype, **model_options)
+        if trial.activation not in models:
+            example = inputs.for_evaluation(dataset.train_x[:2])
+            models[trial.activation] = {"activation": trial.activation,
+                                        "condition": trial.condition_label,
+                                        **describe_model(model, [example])}
+    return list(models.values())
 
 
 def trial_output_dir(output_dir: Path, trial: StoredTrial) -> Path:
@@ -184,12 +208,22 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
     started = time.perf_counter()
     output_dir = Path(output_dir) if output_dir is not None else default_output_dir(spec)
     with study_lock(output_dir), ResultsStore(output_dir / STORE_FILE) as store:
-        trials = plan_study(store, spec)
+        described: list[dict[str, Any]] = []
+
+        def check(unfinished: list[PlannedTrial]) -> None:
+            if unfinished and check_inputs:
+                described.extend(check_study_inputs(spec, unfinished))
+
+        trials = plan_study(store, spec, check)
         done = {t.trial_id for t in trials if t.status == "finished"
                 or (not retry_failed and t.status == "failed")}
         todo = [t for t in trials if t.trial_id not in done]
-        if todo and check_inputs:
-            check_study_inputs(spec, todo)
+        if described:
+            models = {m["activation"]: m for m in json.loads(
+                store.get_meta(MODELS_META) or "[]")}
+            models.update((m["activation"], m) for m in described)
+            store.set_meta(MODELS_META, json.dumps(
+                [models[label] for label in spec.labels if label in models]))
         counts = {"finished": 0, "failed": 0, "diverged": 0, "nan_loss": 0}
         if todo:
             own = executor is None

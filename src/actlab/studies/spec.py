@@ -44,7 +44,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from actlab.catalog import resolve
+from actlab.code_references import is_code_reference, parse_reference
 from actlab.data.registry import dataset_entry, dataset_names
+from actlab.data.user_datasets import is_tensors_file
 from actlab.errors import ActlabError
 from actlab.models.registry import model_entry, model_names
 from actlab.studies.errors import StudySpecError
@@ -157,15 +159,40 @@ class StudySpec:
     def with_overrides(self, *, activations: Sequence[str] | None = None,
                        seeds: Sequence[int] | None = None, epochs: int | None = None,
                        steps: int | None = None, training: Mapping[str, Any] | None = None,
-                       name: str | None = None) -> StudySpec:
-        """The same study with other activations, seeds or training length (validated again).
+                       name: str | None = None, model: str | None = None,
+                       model_options: Mapping[str, Any] | None = None,
+                       dataset: str | None = None,
+                       dataset_options: Mapping[str, Any] | None = None) -> StudySpec:
+        """The same study with other activations, seeds, training, model or data (validated
+        again).
 
         An activation given by a label or name the spec already has keeps its overrides
         (SELU keeps its lecun_normal initialisation); the expected ranking keeps the
-        activations still compared.
+        activations still compared. Another model (or dataset) drops the options, grid keys
+        and per-activation overrides that belonged to the old one; `model_options` and
+        `dataset_options` are set on top.
         """
         data = self.to_dict()
         changes = []
+        if model is not None:
+            data["model"] = {"name": model}
+            for entry in data["activations"]:
+                if isinstance(entry, dict):
+                    entry.pop("model", None)
+            data["grid"] = {k: v for k, v in data["grid"].items() if not k.startswith("model.")}
+            changes.append(f"model {model}")
+        if model_options:
+            data["model"].update(model_options)
+            changes += [f"model {key} = {value}" for key, value in model_options.items()]
+        if dataset is not None:
+            data["dataset"] = {"name": dataset, **{k: v for k, v in data["dataset"].items()
+                                                   if k in ("data_dir", "download")}}
+            data["grid"] = {k: v for k, v in data["grid"].items()
+                            if not k.startswith("dataset.")}
+            changes.append(f"dataset {dataset}")
+        if dataset_options:
+            data["dataset"].update(dataset_options)
+            changes += [f"dataset {key} = {value}" for key, value in dataset_options.items()]
         if activations is not None:
             changes.append("activations " + ", ".join(activations))
             known = {}
@@ -296,10 +323,10 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
                           f"got {name!r}")
     dataset, dataset_options, data_seed, data_dir, download = _read_dataset(
         read, data["dataset"], base_dir)
-    model, model_options = _read_model(read, data["model"])
-    activations = _read_activations(read, data["activations"], model)
+    model, model_options = _read_model(read, data["model"], base_dir)
+    activations = _read_activations(read, data["activations"], model, base_dir)
     seeds = _read_seeds(read, data["seeds"])
-    training = read.table(data.get("training"), "training")
+    training = _located_loss(read.table(data.get("training"), "training"), base_dir)
     read.check_keys(training, training_fields(), "training.")
     probes = read.table(data.get("probes"), "probes")
     read.check_keys(probes, probe_fields(), "probes.")
@@ -366,7 +393,7 @@ def _read_dataset(read: _Reader, value: Any, base_dir: Path | None
         read.fail("dataset.name", "is missing; name the dataset "
                                   f"({', '.join(dataset_names())})")
     try:
-        entry = dataset_entry(read.text(table["name"], "dataset.name"))
+        entry = dataset_entry(_located(read.text(table["name"], "dataset.name"), base_dir))
     except ActlabError as err:
         read.fail("dataset.name", str(err))
     read.check_keys(table, (*_DATASET_KEYS, *entry.options), "dataset.")
@@ -388,12 +415,27 @@ def _read_dataset(read: _Reader, value: Any, base_dir: Path | None
     return entry.name, options, data_seed, data_dir, download
 
 
-def _read_model(read: _Reader, value: Any) -> tuple[str, dict[str, Any]]:
+def _located(name: str, base_dir: Path | None) -> str:
+    """A reference to a file, taken from the spec file's folder when it is relative."""
+    if base_dir is None:
+        return name
+    if is_tensors_file(name) and not Path(name).expanduser().is_absolute():
+        return str(base_dir / Path(name))
+    if is_code_reference(name):
+        try:
+            return parse_reference(name, base_dir).text
+        except ActlabError:
+            return name  # looked up as written, to fail with the lookup's own message
+    return name
+
+
+def _read_model(read: _Reader, value: Any, base_dir: Path | None = None
+                ) -> tuple[str, dict[str, Any]]:
     table = {"name": value} if isinstance(value, str) else read.table(value, "model")
     if "name" not in table:
         read.fail("model.name", f"is missing; name the model ({', '.join(model_names())})")
     try:
-        entry = model_entry(read.text(table["name"], "model.name"))
+        entry = model_entry(_located(read.text(table["name"], "model.name"), base_dir))
     except ActlabError as err:
         read.fail("model.name", str(err))
     options = {k: v for k, v in table.items() if k != "name"}
@@ -401,7 +443,16 @@ def _read_model(read: _Reader, value: Any) -> tuple[str, dict[str, Any]]:
     return entry.name, options
 
 
-def _read_activations(read: _Reader, value: Any, model: str) -> tuple[ActivationEntry, ...]:
+def _located_loss(training: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """[training] with a loss given by reference taken from the spec file's folder."""
+    loss = training.get("loss")
+    if isinstance(loss, str) and is_code_reference(loss):
+        training["loss"] = _located(loss, base_dir)
+    return training
+
+
+def _read_activations(read: _Reader, value: Any, model: str, base_dir: Path | None = None
+                      ) -> tuple[ActivationEntry, ...]:
     if not isinstance(value, list):
         read.fail("activations", f"must be a list of names or formulas, got {_show(value)}")
     if not value:
@@ -422,7 +473,8 @@ def _read_activations(read: _Reader, value: Any, model: str) -> tuple[Activation
         label = read.text(table.get("label", text), f"{key}.label").strip()
         model_overrides = read.table(table.get("model"), f"{key}.model")
         read.check_keys(model_overrides, model_entry(model).options, f"{key}.model.")
-        training = read.table(table.get("training"), f"{key}.training")
+        training = _located_loss(read.table(table.get("training"), f"{key}.training"),
+                                 base_dir)
         read.check_keys(training, training_fields(), f"{key}.training.")
         entries.append(ActivationEntry(text, label, params, model_overrides, training))
     labels = [e.label for e in entries]

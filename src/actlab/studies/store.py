@@ -108,6 +108,11 @@ class PlannedTrial:
     definition: Mapping[str, Any]
     config: Mapping[str, Any]
 
+    @property
+    def condition_label(self) -> str:
+        """The grid point in words (`depth=8, lr=0.001`), empty without a grid."""
+        return condition_label(self.condition)
+
 
 @dataclass(frozen=True)
 class StoredTrial:
@@ -138,6 +143,11 @@ class StoredTrial:
     def in_plan(self) -> bool:
         """Whether the trial belongs to the plan the study last ran with."""
         return self.position is not None
+
+    def planned(self) -> PlannedTrial:
+        """The trial's definition, without what became of it."""
+        return PlannedTrial(self.trial_id, self.activation, self.seed, self.condition,
+                            self.definition or {}, self.config)
 
 
 _TRIAL_COLUMNS = ("trial_id, activation, seed, condition, config, status, diverged, result, "

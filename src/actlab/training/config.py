@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actlab.catalog.registry import resolve
+from actlab.code_references import is_code_reference, reference_slug
 from actlab.data.registry import dataset_entry
 from actlab.errors import ParameterError
 from actlab.models.registry import model_entry
@@ -165,8 +166,14 @@ class TrialConfig:
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise TrialConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
                                    f"got {self.optimizer!r}")
-        if self.loss is not None and self.loss not in LOSSES:
-            raise TrialConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.loss is not None and not is_code_reference(self.loss) \
+                and self.loss not in LOSSES:
+            raise TrialConfigError(f"loss must be one of {', '.join(LOSSES)} or a reference to "
+                                   f"a function ('file.py:my_loss'), got {self.loss!r}")
+        if self.loss is not None and is_code_reference(self.loss):
+            from actlab.training.losses import loss_function
+
+            loss_function(self.loss)
         if self.device not in DEVICES and not re.fullmatch(r"cuda:\d+", str(self.device)):
             raise TrialConfigError(f"device must be auto, cpu, cuda or cuda:N, "
                                    f"got {self.device!r}")
@@ -239,9 +246,17 @@ class TrialConfig:
 
 
 def trial_name(dataset: str, model: str, activation: str, seed: int) -> str:
-    """A file-system-safe name of a trial: dataset-model-activation-seedN."""
+    """A file-system-safe name of a trial: dataset-model-activation-seedN (the user's own
+    model or data by its short name: `mymodels.tiny_net`)."""
+    dataset, model = (_short_name(dataset), _short_name(model))
     raw = f"{dataset}-{model}-{activation}-seed{seed}"
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", raw).strip("_")[:120]
+
+
+def _short_name(name: str) -> str:
+    if is_code_reference(name):
+        return reference_slug(name)
+    return name.rpartition("/")[2] if name.endswith(".pt") else name
 
 
 def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:

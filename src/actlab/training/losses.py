@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from actlab.code_references import is_code_reference, load_reference, parse_reference
 from actlab.errors import ParameterError
 
 KERAS_EPSILON = 1e-7
@@ -52,7 +53,17 @@ LOSS_FUNCTIONS: dict[str, LossFunction] = {
 
 
 def loss_function(name: str) -> LossFunction:
-    """The loss of that name: outputs (N, classes) and int64 labels (N,) to a scalar."""
+    """The loss of that name: outputs (N, classes) and int64 labels (N,) to a scalar.
+
+    A reference (`"mylosses.py:focal_loss"`) names the user's own function of
+    (outputs, labels).
+    """
+    if is_code_reference(name):
+        function = load_reference(parse_reference(name, what="loss"), what="loss")
+        if not callable(function):
+            raise ParameterError(f"loss {name!r} is a {type(function).__name__}, not a "
+                                 f"function of (outputs, labels)")
+        return function
     try:
         return LOSS_FUNCTIONS[name]
     except KeyError:

@@ -58,7 +58,7 @@ def run_trial(config: TrialConfig, *, output_dir: str | os.PathLike[str] | None 
     generator = seed_everything(config.seed)
     model = build_model(config.model, config.activation, input_shape=data.model_input_shape,
                         num_classes=data.num_classes, activation_params=config.activation_params,
-                        **config.model_options).to(device)
+                        input_dtype=data.train_x.dtype, **config.model_options).to(device)
     optimizer = build_optimizer(model, settings.optimizer, settings.lr,
                                 momentum=settings.momentum, weight_decay=settings.weight_decay)
     loaded = time.perf_counter()

@@ -48,13 +48,21 @@ def load_trial_data(config: TrialConfig, inputs: InputTransform, device: torch.d
         raise ParameterError(f"dataset {dataset.name!r} has {len(train_x)} training and "
                              f"{len(test_x)} test examples; a trial needs both")
     if config.standardize_inputs:
+        if not train_x.is_floating_point():
+            raise ParameterError(f"standardize_inputs needs real-valued inputs; dataset "
+                                 f"{dataset.name!r} has {train_x.dtype} inputs (token ids?)")
         train_x, test_x = standardize_features(train_x, test_x)
     return TrialData(
         name=dataset.name,
-        train_x=train_x.to(device, torch.float32), train_y=train_y.to(device, torch.int64),
-        test_x=test_x.to(device, torch.float32), test_y=test_y.to(device, torch.int64),
+        train_x=_model_inputs(train_x, device), train_y=train_y.to(device, torch.int64),
+        test_x=_model_inputs(test_x, device), test_y=test_y.to(device, torch.int64),
         num_classes=dataset.num_classes, dataset_shape=tuple(dataset.input_shape),
         inputs=inputs)
+
+
+def _model_inputs(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """float32 inputs, or int64 where they are integers (token ids for an embedding)."""
+    return x.to(device, torch.float32 if x.is_floating_point() else torch.int64)
 
 
 def _first(x: torch.Tensor, y: torch.Tensor, count: int | None
