@@ -90,11 +90,9 @@ def _split_tensors(split: Any, which: str, name: str) -> tuple[torch.Tensor, tor
     tensors = getattr(split, "tensors", None)  # a TensorDataset
     if isinstance(tensors, tuple) and len(tensors) == 2:
         x, y = tensors
-    elif isinstance(split, tuple | list) and len(split) == 2 and not isinstance(
-            split[0], tuple | list) and hasattr(split[0], "__len__") and hasattr(
-            split[1], "__len__") and len(split[0]) == len(split[1]) and hasattr(
-            split[0], "shape"):
-        x, y = split  # (inputs, labels)
+    elif isinstance(split, tuple | list) and len(split) == 2 and all(
+            hasattr(part, "shape") for part in split):
+        x, y = split  # (inputs, labels) as tensors or arrays
     elif hasattr(split, "__len__") and hasattr(split, "__getitem__"):
         x, y = _gather(split, which, name)
     else:
