@@ -35,27 +35,31 @@ _TIMM_MODULES = frozenset({"timm.layers.activations", "timm.layers.activations_m
                            "timm.models.layers.activations",
                            "timm.models.layers.activations_me"})
 
-#: The catalog activation each transformers class computes (checked against transformers
-#: itself by the tests); classes without an equivalent are still recognised.
+#: The catalog spelling (transformers' dialect: its ACT2FN keys) of the function each
+#: transformers class computes; checked against transformers itself by the tests.
 TRANSFORMERS_EQUIVALENTS = {
-    "GELUActivation": "gelu",
-    "GELUTanh": "gelu(approximate='tanh')",
-    "NewGELUActivation": "gelu(approximate='tanh')",
-    "FastGELUActivation": "gelu(approximate='tanh')",
-    "AccurateGELUActivation": "gelu(approximate='tanh')",
-    "QuickGELUActivation": "quick_gelu",
-    "MishActivation": "mish",
-    "SiLUActivation": "silu",
-    "LinearActivation": "identity",
-    "ReLUSquaredActivation": "where(x > 0, x**2, 0)",
+    "GELUActivation": "transformers:gelu",
+    "GELUTanh": "transformers:gelu_pytorch_tanh",
+    "NewGELUActivation": "transformers:gelu_new",
+    "FastGELUActivation": "transformers:gelu_fast",
+    "AccurateGELUActivation": "transformers:gelu_accurate",
+    "QuickGELUActivation": "transformers:quick_gelu",
+    "MishActivation": "transformers:mish",
+    "SiLUActivation": "transformers:silu",
+    "LinearActivation": "transformers:linear",
+    "ReLUSquaredActivation": "transformers:relu2",
+    "LaplaceActivation": "transformers:laplace",
+    "SqrtSoftplusActivation": "transformers:sqrtsoftplus",
 }
-#: The catalog activation each timm class computes (timm/layers/activations*.py).
+#: The same for timm's classes (timm's dialect: its activation names); the `Me` variants
+#: compute the same function with a memory-saving backward.
 TIMM_EQUIVALENTS = {
-    "Swish": "silu", "SwishMe": "silu", "Mish": "mish", "MishMe": "mish",
-    "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hard_swish",
-    "HardSwishMe": "hard_swish", "HardSigmoid": "hard_sigmoid",
-    "HardSigmoidMe": "hard_sigmoid", "PReLU": "prelu", "GELU": "gelu",
-    "GELUTanh": "gelu(approximate='tanh')", "QuickGELU": "quick_gelu",
+    "Swish": "timm:swish", "SwishMe": "timm:swish", "Mish": "timm:mish",
+    "MishMe": "timm:mish", "Sigmoid": "timm:sigmoid", "Tanh": "timm:tanh",
+    "HardSwish": "timm:hard_swish", "HardSwishMe": "timm:hard_swish",
+    "HardSigmoid": "timm:hard_sigmoid", "HardSigmoidMe": "timm:hard_sigmoid",
+    "HardMish": "timm:hard_mish", "HardMishMe": "timm:hard_mish", "PReLU": "timm:prelu",
+    "GELU": "timm:gelu", "GELUTanh": "timm:gelu_tanh", "QuickGELU": "timm:quick_gelu",
 }
 
 
@@ -131,8 +135,13 @@ def activation_kind(module: nn.Module) -> ActivationKind | None:
         return ActivationKind("torch", f"torch.nn.{cls.__name__}", params, equivalent,
                               elementwise)
     if cls.__module__ == _TRANSFORMERS_MODULE or cls in _transformers_classes():
-        return ActivationKind("transformers", f"transformers.{cls.__name__}",
-                              _kept_arguments(module), TRANSFORMERS_EQUIVALENTS.get(cls.__name__))
+        params = _kept_arguments(module)
+        equivalent = TRANSFORMERS_EQUIVALENTS.get(cls.__name__)
+        if cls.__name__ == "ClippedGELUActivation":  # its bounds are its own
+            equivalent = (f"clipped_gelu(min_value={module.min!r}, "
+                          f"max_value={module.max!r})")
+        return ActivationKind("transformers", f"transformers.{cls.__name__}", params,
+                              equivalent)
     if cls.__module__ in _TIMM_MODULES:
         return ActivationKind("timm", f"timm.{cls.__name__}", _kept_arguments(module),
                               TIMM_EQUIVALENTS.get(cls.__name__))
