@@ -108,7 +108,8 @@ def test_every_catalog_activation_builds_an_mlp_or_says_why_not():
             model = build_model("mlp", name, input_shape=(6,), num_classes=3, widths=[4],
                                 activation_params=required)
         except ModelInputError as err:
-            # Only functions of whole images (softmax2d) may refuse feature vectors.
+            # Only functions of whole images (softmax2d) may refuse feature vectors, and
+            # those that widen them (crelu).
             assert actlab.spec(name).kind != "elementwise", name
             assert name in str(err)
             continue
@@ -143,3 +144,10 @@ def test_lazy_keras_prelu_is_materialised_before_training():
     assert not any(isinstance(p, torch.nn.parameter.UninitializedParameter)
                    for p in model.parameters())
     assert model.act1.weight.shape == (3,)
+
+
+def test_an_activation_that_widens_its_input_is_refused_with_a_clear_error():
+    """tf.nn.crelu doubles the features; the built-in networks keep layer widths fixed."""
+    with pytest.raises(ModelInputError, match="crelu doubles"):
+        build_model("mlp", "tf.nn.crelu", input_shape=(4,), num_classes=3)
+    build_model("mlp", "softmax", input_shape=(4,), num_classes=3)  # same width: fine

@@ -13,11 +13,13 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
 from actlab.catalog.registry import Resolved, resolve
 from actlab.catalog.spec import ActivationSpec
 from actlab.layers import get
+from actlab.models.errors import ModelInputError
 
 ActivationLike = str | ActivationSpec | Resolved | nn.Module
 
@@ -42,7 +44,12 @@ class ActivationFactory:
                     and "dim" not in explicit:
                 # dim=None (softmax) or -1 (GLU) would act along a spatial axis of a conv map.
                 self.params["dim"] = 1
-            get(self.resolved, **self.params)  # fail now, with a clear error, on bad params
+            module = get(self.resolved, **self.params)  # fail now, on bad params
+            if self.kind == "vector" and _widens(module):
+                raise ModelInputError(
+                    f"{self.resolved.spec.name} returns more features than it receives "
+                    f"(crelu doubles them): actlab's networks (mlp, the CNNs) keep each "
+                    f"layer's width; use it in a network of your own")
 
     @property
     def width_multiplier(self) -> int:
@@ -61,6 +68,16 @@ class ActivationFactory:
         if self.template is not None:
             return copy.deepcopy(self.template)
         return get(self.resolved, **self.params)
+
+
+def _widens(module: nn.Module) -> bool:
+    """Whether a vector activation returns more features along dim 1 than it is given."""
+    probe = torch.zeros(1, 4)
+    try:
+        with torch.no_grad():
+            return module(probe).shape[1] > probe.shape[1]
+    except (ValueError, RuntimeError):  # needs another shape (softmax2d): not a widening one
+        return False
 
 
 class ActivationNetwork(nn.Module):
