@@ -21,12 +21,23 @@ NOT_ACTIVATIONS = {"deserialize", "get", "serialize"}
 LAYERS = ("ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU")
 
 
-def test_the_installed_keras_2_is_tf_keras_2_21_beside_keras_3():
+def test_the_installed_keras_2_is_tf_keras_2_21_beside_keras_3_jax_and_torch():
+    """tensorflow-cpu, tf_keras, Keras 3 (on torch), JAX and flax live in one process."""
+    import flax
+    import jax
     import keras
+    import tensorflow as tf
 
     assert framework_version("keras2").startswith("tf_keras 2.21")
-    assert keras.__version__.startswith("3.")
-    assert tf_keras.__version__.startswith("2.21")
+    assert tf.__version__.startswith("2.21") and tf_keras.__version__.startswith("2.21")
+    assert keras.__version__.startswith("3.") and keras.backend.backend() == "torch"
+    x = np.linspace(-2, 2, 5)
+    outputs = [np.asarray(tf_keras.activations.relu(tf.constant(x))),
+               np.asarray(jax.nn.relu(jax.numpy.asarray(x))),
+               np.asarray(flax.linen.relu(jax.numpy.asarray(x))),
+               keras.activations.relu(torch.tensor(x)).numpy()]
+    for out in outputs:
+        np.testing.assert_array_equal(out, np.maximum(x, 0))
 
 
 @pytest.mark.parametrize("name", sorted(set(dir(tf_keras.activations)) - NOT_ACTIVATIONS

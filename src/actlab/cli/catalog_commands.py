@@ -134,7 +134,8 @@ def describe(text: str) -> dict:
         per_spelling = {}
         for spelling, extra in fl.names.items():
             per_spelling[spelling] = {k: v for k, v in spec.bind(
-                flavor=framework, extra_defaults=extra, fill_examples=True).items()}
+                flavor=framework, extra_defaults=extra, fill_examples=True,
+                spelling=spelling).items()}
         flavors[framework] = {"defaults": per_spelling, "renames": dict(fl.renames),
                               "note": fl.note}
     return {
