@@ -243,3 +243,15 @@ def test_a_study_that_cannot_start_leaves_its_folder_free(in_user_code, tmp_path
         assert store.get_meta("study") is None and store.trials() == []
     fixed = CliRunner().invoke(main, [*base, "--model", "mymodels.py:tiny_net"])
     assert fixed.exit_code == 0, fixed.output
+
+
+def test_a_report_needs_no_user_code_once_the_study_ran(tmp_path: Path):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "mine.py").write_text((USER_CODE / "mymodels.py").read_text())
+    spec = user_study(model=f"{code / 'mine.py'}:tiny_net", dataset=f"{code / 'mine.py'}:blobs",
+                      activations=["relu"], seeds=1, epochs=1)
+    run_study(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
+    (code / "mine.py").unlink()  # the factories are gone; the study folder is enough
+    markdown = write_study_report(tmp_path / "out").markdown.read_text()
+    assert "| model | mine.py:tiny_net |" in markdown and "| relu | 371 | 2 |" in markdown

@@ -122,8 +122,10 @@ def toy_command(seed: int, epochs: int, output: Path, activations: tuple[str, ..
 
 # -- actlab train -----------------------------------------------------------------------------
 @click.command("train")
-@click.option("--dataset", required=True, help=", ".join(dataset_names()) + ".")
-@click.option("--model", required=True, help=", ".join(model_names()) + ".")
+@click.option("--dataset", required=True,
+              help=", ".join(dataset_names()) + ", or your factory ('mydata.py:blobs').")
+@click.option("--model", required=True,
+              help=", ".join(model_names()) + ", or your factory ('mymodels.py:tiny_net').")
 @click.option("--activation", required=True,
               help="A catalog name or spelling (keras:leaky_relu, elu(0.5)) or a formula.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
