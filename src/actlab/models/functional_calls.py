@@ -92,6 +92,8 @@ class FunctionalScan:
         return bool(self.method)
 
     def summary(self) -> str:
+        if not self.searched and not self.problem:
+            return "functional activation calls: not searched"
         if not self.searched:
             return f"functional activation calls: not searched ({self.problem})"
         count = len(self.calls)

@@ -208,7 +208,8 @@ def _placement(module: nn.Module, model: nn.Module) -> tuple[torch.device, torch
 
 def swap_activations(model: nn.Module, to: ActivationLike | ModuleMaker, *,
                      where: Where = None, params: dict[str, Any] | None = None,
-                     example_inputs: Sequence[Any] | None = None) -> SwapReport:
+                     example_inputs: Sequence[Any] | None = None,
+                     find_functional: bool = True) -> SwapReport:
     """Replace the activations of `model` in place with `to`; report what was done.
 
     `to` is a catalog name or formula (`"gelu"`, `"leaky_relu(0.2)"`,
@@ -219,7 +220,8 @@ def swap_activations(model: nn.Module, to: ActivationLike | ModuleMaker, *,
     element-wise activation (softmax and GLU-like sites are kept unless `where` names
     them). A site that was in place stays in place where the new activation can be.
     Activations called as functions in `forward` are looked for (with torch.fx, or by
-    running `model(*example_inputs)` once when they are given) and listed in the report.
+    running `model(*example_inputs)` once when they are given) and listed in the report
+    (`find_functional=False` skips that search).
     """
     sites = activation_sites(model)
     chosen = _selector(where)
@@ -248,7 +250,8 @@ def swap_activations(model: nn.Module, to: ActivationLike | ModuleMaker, *,
             setattr(model.get_submodule(parent_name), attribute, new)
         report.replaced.append(Replacement(site.names, site.kind.describe(), repr(new),
                                            dropped))
-    report.functional = find_functional_calls(model, example_inputs)
+    if find_functional:
+        report.functional = find_functional_calls(model, example_inputs)
     return report
 
 

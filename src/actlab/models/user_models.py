@@ -113,7 +113,8 @@ def _checked_module(model: Any, label: str) -> nn.Module:
 
 def _swap_into(model: nn.Module, factory: ActivationFactory, where: str | None,
                label: str) -> nn.Module:
-    report = swap_activations(model, factory, where=where)
+    # The report's functional search runs once per study (describe_model), not per build.
+    report = swap_activations(model, factory, where=where, find_functional=False)
     if not report.replaced:
         found = ", ".join(f"{k.names[0]} ({k.type})" for k in report.kept)
         raise ModelInputError(
