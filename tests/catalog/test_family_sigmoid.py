@@ -35,9 +35,8 @@ def test_keras2_hard_sigmoid_is_the_clipped_line_with_slope_one_fifth():
     resolved = resolve("tf.keras.activations.hard_sigmoid")
     bound = resolved.bind()
     assert resolved.flavor == "keras2" and bound["slope"] == 0.2 and bound["offset"] == 0.5
-    # No native op, and the mask kernels encode PyTorch's ends: Keras 2's own derivative
-    # (f'(±2.5) = 0.2) runs in the lean analytic Function.
-    assert choose(resolved.spec, bound).label == "analytic"
+    # No native op: the mask kernel, with Keras 2's ends (f'(±2.5) = 0.2).
+    assert choose(resolved.spec, bound).label == "fused(mask)"
     x = torch.linspace(-4, 4, 161, dtype=F64)
     # Keras 2's keras.backend.hard_sigmoid: x·0.2 + 0.5, clipped to [0, 1].
     expected = np.clip(x.numpy() * 0.2 + 0.5, 0.0, 1.0)

@@ -21,9 +21,14 @@ def fused_kernel(spec: ActivationSpec, bound: Mapping[str, Any]) -> FusedKernel 
     Kernels are written for the catalog's own specs (by name); a user's spec or formula
     gets the generic analytic Function instead.
     """
-    if spec.origin != "catalog" or spec.kind != "elementwise":
+    if spec.kind != "elementwise":
         return None
-    builder = BUILDERS.get(spec.name)
+    if spec.origin == "catalog":
+        builder = BUILDERS.get(spec.name)
+    elif spec.origin == "flavor":  # a framework's own kink conventions (piecewise.py)
+        builder = piecewise.FLAVOR_BUILDERS.get((spec.name, spec.source))
+    else:
+        return None
     if builder is None:
         return None
     # Tensor parameters (a learned PReLU slope) need their own gradients: not fused.

@@ -27,7 +27,8 @@ aten = torch.ops.aten
 
 
 def _key(spec: ActivationSpec, bound: Mapping[str, Any]) -> tuple:
-    return (spec.name, "mask", tuple(sorted(spec.math_values(bound).items())))
+    # A flavor variant (origin "flavor", source its framework) has kernels of its own.
+    return (spec.name, spec.source, "mask", tuple(sorted(spec.math_values(bound).items())))
 
 
 def _forward(spec: ActivationSpec, bound: Mapping[str, Any]) -> Callable[[Tensor], Tensor]:
@@ -103,6 +104,27 @@ def _between(low: float, high: float) -> Mask:
     def inside(x: Tensor) -> Tensor:
         return _u8(torch.gt, x, low).bitwise_and_(_u8(torch.lt, x, high))
     return Mask(inside, lambda x: _codes(x > low, x < high))
+
+
+def _closed_between(low: float, high: float) -> Mask:
+    """low ≤ x ≤ high: the linear piece owns its ends (JAX's hard_tanh)."""
+    def inside(x: Tensor) -> Tensor:
+        return _u8(torch.ge, x, low).bitwise_and_(_u8(torch.le, x, high))
+    return Mask(inside, lambda x: _codes(x >= low, x <= high))
+
+
+def _at_least(theta: float) -> Mask:
+    """x ≥ θ as 0/1 codes (JAX's leaky_relu: the identity piece owns 0)."""
+    return Mask(lambda x: _u8(torch.ge, x, theta), lambda x: _codes(x >= theta))
+
+
+def _clipped_line(slope: float, offset: float) -> Mask:
+    """0 ≤ slope·x + offset ≤ 1, the line computed in x's dtype (Keras 2's hard_sigmoid:
+    TensorFlow's clip_by_value passes the gradient at both ends)."""
+    def inside(x: Tensor) -> Tensor:
+        line = x * slope + offset
+        return _u8(torch.ge, line, 0.0).bitwise_and_(_u8(torch.le, line, 1.0))
+    return Mask(inside, lambda x: _codes(x * slope + offset >= 0, x * slope + offset <= 1))
 
 
 def _outside(lambd: float) -> Mask:
@@ -185,6 +207,23 @@ def _binary_step(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
                        levels=(0.0,))
 
 
+def _jax_hardtanh(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
+    low, high = p["min_val"], p["max_val"]
+    return dataclasses.replace(_masked(spec, p, _closed_between(low, high), (0.0, 1.0)),
+                               value_into=_hardtanh_into(low, high))
+
+
+def _jax_leaky(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
+    slope = p["negative_slope"]
+    return dataclasses.replace(_masked(spec, p, _at_least(0.0), (slope, 1.0)),
+                               value_into=_leaky_into(slope))
+
+
+def _keras2_hard_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
+    slope, offset = p["slope"], p["offset"]
+    return _masked(spec, p, _clipped_line(slope, offset), (0.0, slope))
+
+
 BUILDERS: dict[str, KernelBuilder] = {
     "relu": _relu,
     "leaky_relu": _leaky(lambda p: p["negative_slope"]),
@@ -201,4 +240,14 @@ BUILDERS: dict[str, KernelBuilder] = {
     "hard_sigmoid": _hard_sigmoid,
     "sparse_sigmoid": _sparse_sigmoid,
     "binary_step": _binary_step,
+}
+
+#: Mask kernels of flavor variants whose pieces own their ends differently from PyTorch's:
+#: (catalog name, framework) -> builder.
+FLAVOR_BUILDERS: dict[tuple[str, str], KernelBuilder] = {
+    ("hardtanh", "jax"): _jax_hardtanh,
+    ("hardtanh", "flax"): _jax_hardtanh,
+    ("leaky_relu", "jax"): _jax_leaky,
+    ("leaky_relu", "flax"): _jax_leaky,
+    ("hard_sigmoid", "keras2"): _keras2_hard_sigmoid,
 }
