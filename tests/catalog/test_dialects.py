@@ -96,8 +96,8 @@ def test_every_flax_activation_resolves(module, prefix):
 def test_flax_prelu_is_one_learnable_slope_initialised_to_a_hundredth():
     module = actlab.get("flax.nnx.PReLU")
     (slope,) = list(module.parameters())
-    assert slope.shape == (1,) and float(slope) == float(np.float32(0.01))
-    assert actlab.get("flax.linen.PReLU", negative_slope_init=0.2).weight.item() == \
+    assert slope.shape == (1,) and float(slope.detach()) == float(np.float32(0.01))
+    assert actlab.get("flax.linen.PReLU", negative_slope_init=0.2).weight.detach().item() == \
         pytest.approx(0.2)
 
 
