@@ -174,7 +174,7 @@ def _native_inplace_trains(values: Mapping[str, Any]) -> bool:
 
 def _lean(kernel: FusedKernel | None) -> bool:
     """Whether the kernel keeps less for backward than PyTorch's op would."""
-    return kernel is not None and kernel.preferred_for_training
+    return kernel is not None and kernel.lean
 
 
 def choose(spec: ActivationSpec, bound: Mapping[str, Any], requested: str = "auto", *,

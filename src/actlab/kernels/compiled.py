@@ -25,11 +25,6 @@ from actlab.kernels.vector import VectorKernel, apply_vector
 
 Tensor = torch.Tensor
 
-#: Below this many elements the call overhead of a compiled function (tens of µs of
-#: guards) outweighs what fusion saves.
-COMPILE_MIN_ELEMENTS = 1 << 18
-
-
 def compile_problem(device: torch.device | str) -> str | None:
     """Why torch.compile cannot build kernels for `device`, or None when it can."""
     return _compile_problem(torch.device(device).type)

@@ -17,7 +17,7 @@ large CPU tensors, or compiled: see `compiled.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
@@ -43,9 +43,8 @@ class FusedKernel:
     derivative on piece c. `from_output(grad, y)` and
     `from_input(grad, x)` return grad·f′ from the output or the input. `upcast` says that
     the formulas want float16/bfloat16 inputs in float32 (native ops do that themselves).
-    `preferred_for_training` and `faster_on` record where the kernel beat PyTorch's native
-    op in `benchmarks/` (memory for backward, or time on large tensors of that device),
-    and `compile_on` the devices where compiling it beat running it eagerly.
+    `lean` says that it keeps less for backward than PyTorch's op would (a mask, or the
+    output that the next layer keeps anyway): ``prefer("memory")`` chooses it then.
     """
 
     key: tuple
@@ -59,9 +58,7 @@ class FusedKernel:
     from_output: Callable[[Tensor, Tensor], Tensor] | None = None
     from_input: Callable[[Tensor, Tensor], Tensor] | None = None
     upcast: bool = False
-    preferred_for_training: bool = True
-    faster_on: frozenset[str] = field(default_factory=frozenset)
-    compile_on: frozenset[str] = frozenset({"cpu", "cuda"})
+    lean: bool = True
 
     def __post_init__(self) -> None:
         if self.saves not in SAVES:
@@ -77,10 +74,6 @@ class FusedKernel:
         if inplace and self.saves == "input":
             return "output"
         return self.saves
-
-    def faster_for(self, x: Tensor) -> bool:
-        """Whether the forward alone beats the native op on this tensor."""
-        return x.device.type in self.faster_on and worth_blocking(x)
 
 
 def derivative_from_levels(code: Tensor, levels: tuple[float, ...], dtype: torch.dtype

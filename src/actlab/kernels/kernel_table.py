@@ -52,7 +52,7 @@ def generic_kernel(spec: ActivationSpec, bound: Mapping[str, Any]) -> FusedKerne
         value=lambda x: forward(x, **values),
         from_input=lambda g, x: g * derivative(x, **values),
         upcast=True,
-        preferred_for_training=False,
+        lean=False,
     )
 
 

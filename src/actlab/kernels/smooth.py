@@ -1,4 +1,4 @@
-"""Kernels for smooth activations whose native op is slow or keeps too much for backward.
+"""Kernels for smooth activations: lean backward, in place, compiled, or no native op.
 
 - The ELU family, sigmoid, tanh, exp, log-sigmoid and softplus compute f′ from their
   output: elu′ = 1 for y > 0 else y + α (PyTorch's own in-place rule), σ′ = y(1 − y),
@@ -9,9 +9,8 @@
   division for mish instead of exp, log1p and tanh; the sigmoid instead of tanh (whose
   vectorised CPU implementation is several times slower); and no `torch.where`, which
   is not vectorised on CPU (a 0/1 factor multiplies instead). Run eagerly, op by op,
-  only softsign (a Python composite in PyTorch) beat the native op reliably in
-  `benchmarks/`; compiled, each formula becomes one loop and beats it (see
-  `compiled.py`).
+  they do not beat PyTorch's ops (which `auto` therefore keeps); compiled
+  (``implementation="compiled"``), each formula becomes one loop.
 
 Every formula is the spec's function exactly (same value, same derivative, including
 the limits at ±inf and the conventions at kinks); only the arithmetic differs.
@@ -87,22 +86,22 @@ def _celu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
 def _sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     # Native sigmoid already saves its output: the kernel only adds in-place use.
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.sigmoid,
-                       from_output=aten.sigmoid_backward, preferred_for_training=False,
-                       blocked=False, compile_on=frozenset())
+                       from_output=aten.sigmoid_backward, lean=False,
+                       blocked=False)
 
 
 def _tanh(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-    # Compiled, tanh ran 1.4x faster than PyTorch's on a CPU (benchmarks/): the compile
-    # policy may try it. Sigmoid and exp run near copy bandwidth natively: never compiled.
+    # Native tanh saves its output too: the kernel adds in-place use and a compiled form
+    # (1.4x PyTorch's speed on a CPU in benchmarks/).
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.tanh,
-                       from_output=aten.tanh_backward, preferred_for_training=False,
+                       from_output=aten.tanh_backward, lean=False,
                        blocked=False)
 
 
 def _exponential(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "output"), saves="output", value=torch.exp,
-                       from_output=lambda g, y: g * y, preferred_for_training=False,
-                       blocked=False, compile_on=frozenset())
+                       from_output=lambda g, y: g * y, lean=False,
+                       blocked=False)
 
 
 def _log_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
@@ -145,7 +144,7 @@ def _softplus(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     # Same transcendental work as PyTorch's kernel (one exp, one log1p): no faster there,
     # so `auto` keeps the native op; the kernel is for compiling and for comparison.
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=value,
-                       from_input=from_input, upcast=True, preferred_for_training=False)
+                       from_input=from_input, upcast=True, lean=False)
 
 
 # --- mish -----------------------------------------------------------------------------------
@@ -168,7 +167,7 @@ def _mish_from_input(g: Tensor, x: Tensor) -> Tensor:
 
 def _mish(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=_mish_value,
-                       from_input=_mish_from_input, upcast=True, preferred_for_training=False)
+                       from_input=_mish_from_input, upcast=True, lean=False)
 
 
 # --- gelu, tanh approximation ---------------------------------------------------------------
@@ -195,7 +194,7 @@ def _gelu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
         return None
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=_gelu_tanh_value,
                        from_input=_gelu_tanh_from_input, upcast=True,
-                       preferred_for_training=False)
+                       lean=False)
 
 
 # --- softsign -------------------------------------------------------------------------------
@@ -218,7 +217,7 @@ def _softsign_from_output(g: Tensor, y: Tensor) -> Tensor:
 def _softsign(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     return FusedKernel(key=_key(spec, p, "input"), saves="input", value=_softsign_value,
                        from_input=_softsign_from_input, from_output=_softsign_from_output,
-                       upcast=True, faster_on=frozenset({"cpu"}))
+                       upcast=True)
 
 
 BUILDERS: dict[str, KernelBuilder] = {

@@ -27,14 +27,13 @@ class VectorKernel:
 
     `forward(x)` and `vjp(saved, grad)` return tensors of x's dtype; half-precision
     inputs are computed in float32, as PyTorch's kernels do. `saves` is "input" or
-    "output"; `compile_on` the device types the compile policy may compile it on.
+    "output".
     """
 
     key: tuple
     saves: str
     forward: Callable[[Tensor], Tensor]
     vjp: Callable[[Tensor, Tensor], Tensor]
-    compile_on: frozenset[str] = frozenset({"cpu", "cuda"})
 
 
 def vector_kernel(spec: ActivationSpec, bound: Mapping[str, Any]) -> VectorKernel | None:
