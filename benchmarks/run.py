@@ -1,7 +1,7 @@
 """Benchmark every actlab activation: one command, one complete result file per device.
 
     python benchmarks/run.py            # full: 2^24 elements, both allocator modes,
-                                        # CPU and (where there is one) GPU, compiled too
+                                        # CPU and (where there is one) GPU
     python benchmarks/run.py --quick    # a smoke run: 2^16 elements, 3 repetitions
     python benchmarks/run.py --only mish --only elu --allocator reused
 

@@ -16,11 +16,12 @@ Variants, each a fresh model from the same seed, timed in turns (interleaved rou
 - ``torch``: PyTorch's own module at every site where it has one (the baseline);
 - ``actlab``: ``actlab.get(name)``, the default choice;
 - ``memory``: built under ``prefer("memory")`` (1-byte masks, outputs saved);
-- ``compiled kernels``: ``implementation="compiled"``: each activation's kernel through
-  torch.compile, what a per-kernel compile policy reaches at best (compile time excluded);
-- ``unblocked``: the default with cache blocking turned off (no block thread pool);
 - ``torch.compile(model)``: the whole model compiled, actlab activations inside
   (compile time excluded and reported).
+
+(Until issue 15 two more variants measured actlab's per-kernel compiled path and its
+cache blocking with a block thread pool; `results/training_loops.md` keeps those
+numbers, and the closing note of issue 15 why both were removed.)
 
 Ratios are the variant's step time over the baseline's (``actlab``), of medians over
 rounds: below 1 the variant is faster. Writes benchmarks/results/training_loops.json/.md.
@@ -29,13 +30,12 @@ rounds: below 1 the variant is faster. Writes benchmarks/results/training_loops.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import actlab
-from actlab.kernels import blocked, prefer
+from actlab.kernels import prefer
 from actlab.models import build_model
 from machine import machine_info
 
@@ -57,8 +57,7 @@ MODELS = {
     "transformer": {"input": (64, 128), "batch": 32,
                     "activations": ("gelu", "swiglu", "lisht")},
 }
-VARIANTS = ("torch", "actlab", "memory", "compiled kernels", "unblocked",
-            "torch.compile(model)")
+VARIANTS = ("torch", "actlab", "memory", "torch.compile(model)")
 TORCH_MODULES = {"relu": nn.ReLU, "elu": nn.ELU, "mish": nn.Mish, "gelu": nn.GELU}
 
 
@@ -89,9 +88,6 @@ def activation_module(name: str, variant: str) -> nn.Module:
     if variant == "memory":
         with prefer("memory"):
             return actlab.get(name)
-    if variant == "compiled kernels":
-        kwargs = {"dim": -1} if actlab.spec(name).kind != "elementwise" else {}
-        return actlab.get(name, implementation="compiled", **kwargs)
     kwargs = {"dim": -1} if actlab.spec(name).kind != "elementwise" else {}
     return actlab.get(name, **kwargs)
 
@@ -106,16 +102,6 @@ def make_model(model: str, name: str, variant: str) -> nn.Module:
     template = activation_module(name, variant)
     return build_model("mnist_cnn" if model == "cnn" else "mlp", template,
                        input_shape=shape, num_classes=10, **options)
-
-
-@contextlib.contextmanager
-def unblocked() -> Iterator[None]:
-    previous = blocked.MIN_BLOCKED_ELEMENTS
-    blocked.MIN_BLOCKED_ELEMENTS = 1 << 62
-    try:
-        yield
-    finally:
-        blocked.MIN_BLOCKED_ELEMENTS = previous
 
 
 class Loop:
@@ -152,14 +138,12 @@ class Loop:
         self.optimizer.step()
 
     def run(self, steps: int) -> float:
-        context = unblocked() if self.variant == "unblocked" else contextlib.nullcontext()
-        with context:
-            self.sync()
-            start = time.perf_counter()
-            for _ in range(steps):
-                self.step()
-            self.sync()
-            return (time.perf_counter() - start) / steps
+        self.sync()
+        start = time.perf_counter()
+        for _ in range(steps):
+            self.step()
+        self.sync()
+        return (time.perf_counter() - start) / steps
 
 
 def measure(model: str, name: str, variants: tuple[str, ...], steps: int, rounds: int,
@@ -211,6 +195,8 @@ def _implementation(net: nn.Module) -> str:
 
 def markdown(data: dict[str, Any]) -> str:
     m = data["machine"]
+    variants = [v for v in data.get("variants", VARIANTS)
+                if any(v in r["variants"] for r in data["results"])]
     lines = ["# Training loops: what each piece of the kernel layer buys", "",
              f"Machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs, PyTorch "
              f"{m['torch_version']} ({m['torch_threads']} threads); load average "
@@ -222,11 +208,11 @@ def markdown(data: dict[str, Any]) -> str:
              "(below 1: faster), of medians and of the fastest rounds. The machine is "
              "shared: `torch` and `actlab` run the same PyTorch ops for activations with a "
              "native op, so their ratio shows the noise.", "",
-             "| model | activation | " + " | ".join(VARIANTS) + " |",
-             "|---|---|" + "---:|" * len(VARIANTS)]
+             "| model | activation | " + " | ".join(variants) + " |",
+             "|---|---|" + "---:|" * len(variants)]
     for r in data["results"]:
         cells = []
-        for v in VARIANTS:
+        for v in variants:
             e = r["variants"].get(v)
             if e is None:
                 cells.append("–")
@@ -241,7 +227,7 @@ def markdown(data: dict[str, Any]) -> str:
     lines += ["", "Implementation chosen at each site: " + "; ".join(
         f"{r['model']}/{r['activation']}: " + ", ".join(
             f"{v} {e['implementation']}" for v, e in r["variants"].items()
-            if v in ("actlab", "memory", "compiled kernels"))
+            if v in ("actlab", "memory"))
         for r in data["results"]), ""]
     return "\n".join(lines)
 
@@ -275,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                                    device))
     info["load_average_at_end"] = list(os.getloadavg())
     data = {"machine": info, "steps": args.steps, "rounds": args.rounds,
+            "variants": list(args.variants),
             "command": "python benchmarks/training_loops.py "
             + " ".join(sys.argv[1:] if argv is None else argv), "results": results}
     out = args.output

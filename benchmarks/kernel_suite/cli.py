@@ -39,7 +39,7 @@ def default_output_dir() -> Path:
 
 
 def command_line(prog: str, *, quick: bool, only: tuple[str, ...], device: str,
-                 compile: bool | None, allocator: str, repeats: int | None, size: int | None
+                 allocator: str, repeats: int | None, size: int | None
                  ) -> str:
     """The command that reproduces a run (stored with its results)."""
     parts = [prog]
@@ -48,8 +48,6 @@ def command_line(prog: str, *, quick: bool, only: tuple[str, ...], device: str,
     parts += [f"--only {shlex.quote(o)}" for o in only]
     if device != "all":
         parts.append(f"--device {device}")
-    if compile is not None:
-        parts.append("--compile" if compile else "--no-compile")
     if allocator != "both":
         parts.append(f"--allocator {allocator}")
     if repeats is not None:
@@ -59,13 +57,11 @@ def command_line(prog: str, *, quick: bool, only: tuple[str, ...], device: str,
     return " ".join(parts)
 
 
-def run_from_options(*, quick: bool, only: tuple[str, ...], device: str, compile: bool | None,
+def run_from_options(*, quick: bool, only: tuple[str, ...], device: str,
                      allocator: str, repeats: int | None, size: int | None,
                      output: Path | None, name: str | None, prog: str = "python benchmarks/run.py",
                      echo=click.echo) -> list[Path]:
     """Run the benchmarks the options describe; return the Markdown files written."""
-    from actlab.kernels.compiled import compile_problem
-
     if size is not None and size < 2048:
         raise ActlabError(f"--size must be at least 2048 elements, got {size}")
     if repeats is not None and repeats < 1:
@@ -73,15 +69,12 @@ def run_from_options(*, quick: bool, only: tuple[str, ...], device: str, compile
     catalog_cases(2048, only or None)  # unknown names fail here, before any subprocess
     output = output or default_output_dir()
     devices = devices_for(device)
-    command = command_line(prog, quick=quick, only=only, device=device, compile=compile,
+    command = command_line(prog, quick=quick, only=only, device=device,
                            allocator=allocator, repeats=repeats, size=size)
     written = []
     for dev in devices:
-        use_compile = compile_problem(dev) is None if compile is None else compile
-        if use_compile and compile_problem(dev) is not None:
-            raise ActlabError(f"--compile on {dev}: {compile_problem(dev)}")
         base = SuiteSettings.quick() if quick else SuiteSettings()
-        overrides = {"device": dev, "compile": use_compile, "only": tuple(only)}
+        overrides = {"device": dev, "only": tuple(only)}
         if dev.startswith("cuda") and not quick:
             overrides["numel"] = GPU_FULL_NUMEL
         if repeats is not None:
@@ -109,8 +102,6 @@ def run_from_options(*, quick: bool, only: tuple[str, ...], device: str, compile
               help="Only these activations (any spelling or formula); repeatable.")
 @click.option("--device", default="all", show_default=True,
               help="cpu, cuda, or all (the CPU and the GPU when there is one).")
-@click.option("--compile/--no-compile", "compile_", default=None,
-              help="Also measure torch.compile'd kernels (default: where a compiler exists).")
 @click.option("--allocator", type=click.Choice(sorted(ALLOCATORS)), default="both",
               show_default=True, help="fresh allocations, reused buffers, or both.")
 @click.option("--repeats", type=int, help="Timed runs per measurement (median is kept).")
@@ -119,11 +110,11 @@ def run_from_options(*, quick: bool, only: tuple[str, ...], device: str, compile
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path),
               help="Directory for the JSON and Markdown results (default: benchmarks/results).")
 @click.option("--name", help="File name stem (default: <device>-full or <device>-quick).")
-def bench_command(quick: bool, only: tuple[str, ...], device: str, compile_: bool | None,
+def bench_command(quick: bool, only: tuple[str, ...], device: str,
                   allocator: str, repeats: int | None, size: int | None,
                   output: Path | None, name: str | None) -> None:
     """Time every activation: forward and forward+backward, GB/s, ratios, saved bytes."""
     invoked = click.get_current_context().info_name or "python benchmarks/run.py"
-    run_from_options(quick=quick, only=only, device=device, compile=compile_,
+    run_from_options(quick=quick, only=only, device=device,
                      allocator=allocator, repeats=repeats, size=size, output=output,
                      name=name, prog=invoked)

@@ -26,7 +26,7 @@ SPEEDUP_OVER_REFERENCE = 2.0
 SPEEDUP_OVER_SLOW_NATIVE = 1.5
 GPU_FRACTION = 0.8
 MEMORY_SPEED = 0.9
-OURS = ("auto", "memory", "fused", "compiled")
+OURS = ("auto", "memory", "fused")
 
 
 def _ratio(case: dict, slow: str, fast: str, pass_name: str) -> tuple[float, float] | None:

@@ -100,22 +100,6 @@ def measure_mode(settings: SuiteSettings, mode: str, progress: Callable[[str], N
     return merged
 
 
-def measure_compile_cost(activation: str, device: str, progress: Callable[[str], None]
-                         ) -> dict[str, Any]:
-    """First-call seconds of a compiled kernel in a new process: empty cache, then warm."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache)
-        seconds = []
-        for state in ("cold", "warm"):
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "cost.json"
-                progress(f"compile cost ({state} cache)")
-                _subprocess(["compile-cost", "--activation", activation, "--device", device,
-                             "--out", str(out)], env, progress)
-                seconds.append(json.loads(out.read_text())["seconds"])
-    return {"activation": activation, "cold_seconds": seconds[0], "warm_seconds": seconds[1]}
-
-
 def default_name(settings: SuiteSettings) -> str:
     device = settings.device.split(":")[0]
     return f"{device}-{'full' if settings.numel >= FULL_NUMEL else 'quick'}"
@@ -123,7 +107,7 @@ def default_name(settings: SuiteSettings) -> str:
 
 def run_benchmarks(settings: SuiteSettings, *, modes: Sequence[str] = ALLOCATOR_MODES,
                    output_dir: Path | None = None, name: str | None = None,
-                   compile_cost: bool | None = None, command: str = "",
+                   command: str = "",
                    progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Measure under each mode, check the goals, and write JSON + Markdown to output_dir."""
     for mode in modes:
@@ -147,8 +131,6 @@ def run_benchmarks(settings: SuiteSettings, *, modes: Sequence[str] = ALLOCATOR_
             "goals": goals.evaluate(data["cases"], settings.device, slow),
             "cases": data["cases"],
         }
-    if compile_cost if compile_cost is not None else settings.compile:
-        results["compile_cost"] = measure_compile_cost("mish", settings.device, progress)
     if output_dir is not None:
         write_results(results, Path(output_dir), name or default_name(settings))
     return results

@@ -18,8 +18,7 @@ from typing import Any
 import torch
 
 from actlab.kernels.choice import choose
-from actlab.kernels.compiled import compile_problem
-from actlab.kernels.kernel_table import compilable_kernel, fused_kernel
+from actlab.kernels.kernel_table import fused_kernel
 from kernel_suite.cases import BenchCase, catalog_cases
 from kernel_suite.saved_memory import saved_bytes
 from kernel_suite.timing import Timing, time_interleaved
@@ -42,7 +41,6 @@ class SuiteSettings:
     warmup: int = 1
     device: str = "cpu"
     dtype: str = "float32"
-    compile: bool = False
     only: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
@@ -50,7 +48,7 @@ class SuiteSettings:
         return cls(**{"numel": QUICK_NUMEL, "repeats": 3, "warmup": 1, **overrides})
 
 
-def implementations(case: BenchCase, compile: bool, device: torch.device) -> list[str]:
+def implementations(case: BenchCase) -> list[str]:
     """The implementations that exist for a case (auto last: it is one of the others)."""
     spec, bound = case.spec, case.bound
     names = []
@@ -61,8 +59,6 @@ def implementations(case: BenchCase, compile: bool, device: torch.device) -> lis
         names.append("analytic")
     if fused_kernel(spec, bound) is not None:
         names.append("fused")
-    if compile and compilable_kernel(spec, bound) is not None and compile_problem(device) is None:
-        names.append("compiled")
     if memory_differs(case):
         names.append("memory")
     names.append("auto")
@@ -97,7 +93,7 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     dtype = getattr(torch, settings.dtype)
     x = case.make_input(device, dtype)
     copy_dst = torch.empty_like(x)
-    impls = implementations(case, settings.compile, device)
+    impls = implementations(case)
     auto = choose(case.spec, case.bound, pref="speed").kind
     auto_choice = {"auto": choose(case.spec, case.bound, pref="speed").label}
     if "memory" in impls:
@@ -119,22 +115,13 @@ def measure_case(case: BenchCase, settings: SuiteSettings) -> dict[str, Any]:
     working: dict[str, Callable] = {}
     for impl, fn in calls.items():
         try:
-            start = time.perf_counter()
             with torch.no_grad():
                 fn(x)
-            first_forward = time.perf_counter() - start
             xg = x.detach().requires_grad_(True)
-            start = time.perf_counter()
             torch.autograd.grad(fn(xg), xg, grad)
-            first_backward = time.perf_counter() - start
-            entry: dict[str, Any] = {
+            result["implementations"][impl] = {
                 "saved_bytes_per_element": saved_bytes(fn, x.detach().requires_grad_(True))
-                / case.numel,
-            }
-            if impl == "compiled":
-                entry["first_call_seconds"] = {"forward": first_forward,
-                                               "forward_backward": first_backward}
-            result["implementations"][impl] = entry
+                / case.numel}
             working[impl] = fn
         except Exception as err:  # one broken implementation must not stop the suite
             result["errors"][impl] = f"{type(err).__name__}: {err}"

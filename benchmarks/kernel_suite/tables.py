@@ -40,7 +40,7 @@ def mode_table(cases: list[dict]) -> list[str]:
     """One row per case: auto's times, bandwidth and ratios; saved bytes per element."""
     head = ("| activation | auto / memory pick | fwd ms | fwd GB/s | fwd ×copy | "
             "fwd ×native | fwd ×ref | f+b ms | f+b GB/s | f+b ×copy | f+b ×native | "
-            "f+b ×ref | f+b ×compiled | best f+b | "
+            "f+b ×ref | best f+b | "
             "f+b ×native with masks | "
             "saved B/el auto / masks / native / ref |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -56,8 +56,6 @@ def mode_table(cases: list[dict]) -> list[str]:
                 _x(_pass(case, "native", pass_name), auto),
                 _x(_pass(case, "reference", pass_name), auto),
             ]
-        cells.append(_x(_pass(case, "compiled", "forward_backward"),
-                        _pass(case, "auto", "forward_backward")))
         impls = {k: v for k, v in case["implementations"].items() if "forward_backward" in v}
         best = min(impls, key=lambda k: impls[k]["forward_backward"]["median"]) if impls else "–"
         cells.append(best)
@@ -104,23 +102,17 @@ def markdown(results: dict[str, Any]) -> str:
     out.append("")
     out.append(f"Settings: {s['numel']} elements of {s['dtype']} per input, median of "
                f"{s['repeats']} runs after {s['warmup']} warm-up runs, implementations "
-               f"interleaved; compile {'on' if s['compile'] else 'off'}.")
+               f"interleaved.")
     out.append(f"Reproduce: `{results.get('command', 'python benchmarks/run.py')}`")
     out.append("")
     out.append("Columns: *×copy* is the effective bandwidth (forward moves x and y, "
                "forward+backward also the output gradient, one saved input-sized tensor and "
                "the input gradient) over a tensor copy's, timed in the same turns; "
-               "*×native*, *×ref*, *×compiled* are how many times faster auto is (timed "
+               "*×native*, *×ref* are how many times faster auto is (timed "
                "as a module chooses it by default); *with masks* is auto under "
                "`prefer(\"memory\")` (piecewise-linear functions then train from a 1-byte "
                "mask); saved B/el is what autograd keeps for "
                "backward per input element.")
-    if results.get("compile_cost"):
-        c = results["compile_cost"]
-        out.append("")
-        out.append(f"Compile cost ({c['activation']}, forward+backward, first call in a new "
-                   f"process): {c['cold_seconds']:.1f} s with an empty Inductor cache, "
-                   f"{c['warm_seconds']:.1f} s with the cache on disk.")
     for mode, data in results["modes"].items():
         out += ["", f"## Allocator: {mode}", ""]
         out.append(_mode_note(mode, data))

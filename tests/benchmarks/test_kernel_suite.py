@@ -26,7 +26,7 @@ from kernel_suite.timing import summarise
 from machine import REUSED_ALLOCATOR_ENV
 
 SMALL = 1 << 15
-TINY = {"numel": SMALL, "repeats": 2, "warmup": 0, "compile": False}
+TINY = {"numel": SMALL, "repeats": 2, "warmup": 0}
 
 
 def test_summary_quartiles_agree_with_numpy():
@@ -175,7 +175,7 @@ def _run_py(args: list[str]):
 
 def test_run_py_writes_json_and_markdown(tmp_path):
     result = _run_py(["--quick", "--only", "relu", "--size", str(SMALL), "--repeats", "1",
-                      "--allocator", "fresh", "--no-compile", "--device", "cpu",
+                      "--allocator", "fresh", "--device", "cpu",
                       "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cpu-quick.json").is_file() and (tmp_path / "cpu-quick.md").is_file()

@@ -9,7 +9,7 @@ from kernel_inputs import F64, elementwise_settings, sample_points
 
 import actlab
 from actlab.errors import ParameterError
-from actlab.kernels import apply, blocked, choose, force_implementation, supports_inplace
+from actlab.kernels import apply, choose, force_implementation, supports_inplace
 
 #: Any size will do: the choice never depends on it.
 ELEMENTS = 1 << 12
@@ -76,23 +76,6 @@ def test_in_place_without_gradient_overwrites_the_input(name):
         out = apply(spec, target, spec.bind(), inplace=True)
     assert out.data_ptr() == target.data_ptr()
     torch.testing.assert_close(target, expected)
-
-
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "softsign"])
-def test_in_place_on_large_blocked_tensors(name, monkeypatch):
-    monkeypatch.setattr(blocked, "MIN_BLOCKED_ELEMENTS", 100)
-    monkeypatch.setattr(blocked, "BLOCK_ELEMENTS", 37)
-    spec = actlab.spec(name)
-    x = torch.randn(1000, generator=torch.Generator().manual_seed(1), dtype=F64) * 3
-    w = torch.randn(1000, generator=torch.Generator().manual_seed(2), dtype=F64)
-    want_y, want_grad = _out_of_place(spec, spec.bind(), x, w, "auto")
-    leaf = x.clone().requires_grad_(True)
-    target = leaf * 1
-    with force_implementation("fused"):
-        y = apply(spec, target, spec.bind(), inplace=True)
-    torch.testing.assert_close(target.detach(), want_y)
-    (grad,) = torch.autograd.grad(y, leaf, w)
-    torch.testing.assert_close(grad, want_grad)
 
 
 @pytest.mark.parametrize("name", ["relu", "elu", "softsign"])

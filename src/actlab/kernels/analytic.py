@@ -14,8 +14,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import ActivationSpec
-from actlab.kernels.blocked import evaluate, evaluate_rows
-from actlab.kernels.precision import upcast
+from actlab.kernels.precision import LOW_PRECISION, upcast
 
 Tensor = torch.Tensor
 
@@ -48,23 +47,13 @@ class ElementwiseFunction(torch.autograd.Function):
         ctx.scalars = scalars
         ctx.tensor_names = tensor_names
         ctx.save_for_backward(x, *tensors)
-        if tensors:
-            return spec.forward(upcast(x), **params).to(x.dtype)
-        # Without broadcast parameters the formula is elementwise: blocked on large CPU
-        # tensors, so its intermediates stay in cache.
-        return evaluate(lambda t: spec.forward(upcast(t), **params).to(t.dtype), x)
+        return spec.forward(upcast(x), **params).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         x, *tensors = ctx.saved_tensors
         spec: ActivationSpec = ctx.spec
         params = dict(ctx.scalars)
-        if not tensors and not torch.is_grad_enabled():
-            # First-order backward without parameters: elementwise, blocked like forward.
-            def grad_input(g: Tensor, t: Tensor) -> Tensor:
-                return (upcast(g) * spec.derivative(upcast(t), **params)).to(g.dtype)
-
-            return evaluate(grad_input, grad, x), None, None, None
         params.update({n: upcast(t) for n, t in zip(ctx.tensor_names, tensors)})
         xc = upcast(x)
         gc = upcast(grad)
@@ -88,7 +77,7 @@ class VectorFunction(torch.autograd.Function):
     def forward(ctx, x: Tensor, spec: ActivationSpec, params: Mapping[str, Any]) -> Tensor:
         ctx.spec = spec
         ctx.params = params
-        out = _by_rows(x, params, lambda t: spec.forward(upcast(t), **params).to(t.dtype), x)
+        out = spec.forward(upcast(x), **params).to(x.dtype)
         if getattr(spec.vjp, "uses_output", False):
             ctx.save_for_backward(out)
         else:
@@ -99,23 +88,8 @@ class VectorFunction(torch.autograd.Function):
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
         spec: ActivationSpec = ctx.spec
-        params = ctx.params
-
-        def vjp(s: Tensor, g: Tensor) -> Tensor:
-            return spec.vjp(upcast(s), upcast(g), **params).to(s.dtype)
-
-        if torch.is_grad_enabled():  # double backward: whole tensors, with autograd
-            return vjp(saved, grad), None, None
-        return _by_rows(saved, params, vjp, saved, grad), None, None
-
-
-def _by_rows(x: Tensor, params: Mapping[str, Any], fn, *inputs: Tensor) -> Tensor:
-    """fn(*inputs), blocked by slices of dim 0 when the function works along another
-    (an explicit `dim` that is not 0): softmax and GLU rows stay in cache."""
-    dim = params.get("dim")
-    if isinstance(dim, int) and x.dim() >= 2 and dim % x.dim() != 0:
-        return evaluate_rows(fn, *inputs)
-    return fn(*inputs)
+        grad_x = spec.vjp(upcast(saved), upcast(grad), **ctx.params).to(saved.dtype)
+        return grad_x, None, None
 
 
 def apply_analytic(spec: ActivationSpec, x: Tensor, params: Mapping[str, Any]) -> Tensor:
@@ -136,25 +110,19 @@ def apply_analytic(spec: ActivationSpec, x: Tensor, params: Mapping[str, Any]) -
 def analytic_function(spec: ActivationSpec, scalars: Mapping[str, Any]
                       ) -> Callable[[Tensor], Tensor]:
     """x ↦ f(x) with scalar parameters bound: the lean Function when a gradient is
-    needed, the formula alone (blocked on large CPU tensors) when not."""
-    if spec.kind == "elementwise":
-        if spec.derivative is None:
-            raise TypeError(f"{spec.name} has no analytic derivative")
-        forward = spec.forward
-
-        def value(t: Tensor) -> Tensor:
-            return forward(upcast(t), **scalars).to(t.dtype)
-
-        def elementwise(x: Tensor) -> Tensor:
-            if torch.is_grad_enabled() and x.requires_grad:
-                return ElementwiseFunction.apply(x, spec, scalars, ())
-            return evaluate(value, x)
-        return elementwise
-    if spec.vjp is None:
+    needed, the formula alone when not."""
+    if spec.kind == "elementwise" and spec.derivative is None:
+        raise TypeError(f"{spec.name} has no analytic derivative")
+    if spec.kind != "elementwise" and spec.vjp is None:
         raise TypeError(f"{spec.name} has no analytic vector-Jacobian product")
+    function = ElementwiseFunction if spec.kind == "elementwise" else VectorFunction
+    extra = ((),) if spec.kind == "elementwise" else ()
+    forward = spec.forward
 
-    def along_dim(x: Tensor) -> Tensor:
+    def run(x: Tensor) -> Tensor:
         if torch.is_grad_enabled() and x.requires_grad:
-            return VectorFunction.apply(x, spec, scalars)
-        return _by_rows(x, scalars, lambda t: spec.forward(upcast(t), **scalars).to(t.dtype), x)
-    return along_dim
+            return function.apply(x, spec, scalars, *extra)
+        if x.dtype in LOW_PRECISION:
+            return forward(x.float(), **scalars).to(x.dtype)
+        return forward(x, **scalars)
+    return run

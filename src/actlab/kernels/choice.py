@@ -10,9 +10,10 @@ call path. Kinds:
   mask of pieces, the output, or the input, never a chain of intermediates;
 - ``analytic``: the spec's formula in a lean autograd Function with the analytic
   derivative (saves the input);
-- ``reference``: the spec's formula with autograd through every op (no derivative);
-- ``compiled``: the fused kernel, or the spec's formulas, through torch.compile (only on
-  request: compiling costs seconds, and compiled code may differ in the last bit).
+- ``reference``: the spec's formula with autograd through every op (no derivative).
+
+To compile, compile the model: ``torch.compile(model)`` traces every implementation
+without a graph break and fuses each forward and backward into one loop.
 
 ``auto`` picks by one rule, from the spec, its parameters and the preference alone (never
 the tensor, the time or the call count, so a run gives the same bits every time):
@@ -42,13 +43,12 @@ import torch
 from actlab.catalog.spec import ActivationSpec
 from actlab.errors import ActlabError, ParameterError
 from actlab.kernels.analytic import analytic_function, apply_analytic
-from actlab.kernels.compiled import apply_compiled, compile_problem
 from actlab.kernels.fused import FusedKernel, apply_fused
-from actlab.kernels.kernel_table import compilable_kernel, fused_kernel
+from actlab.kernels.kernel_table import fused_kernel
 
 Tensor = torch.Tensor
 
-IMPLEMENTATIONS = ("auto", "native", "fused", "compiled", "analytic", "reference")
+IMPLEMENTATIONS = ("auto", "native", "fused", "analytic", "reference")
 
 #: What auto optimises for where the two disagree (see the module's docstring).
 PREFERENCES = ("speed", "memory")
@@ -152,14 +152,9 @@ class Implementation:
     @property
     def label(self) -> str:
         """Short text for `print(module)` and records: "native", "fused(mask)"..."""
-        if self.kind in ("fused", "compiled"):
-            return f"{self.kind}({self.saves})"
+        if self.kind == "fused":
+            return f"fused({self.saves})"
         return self.kind
-
-    def record(self) -> dict[str, str]:
-        """What ran, as plain data: the implementation and whether it was compiled."""
-        return {"implementation": self.label,
-                "compile": "torch.compile (kernel)" if self.kind == "compiled" else "eager"}
 
 
 def _learnable_tensors(spec: ActivationSpec, bound: Mapping[str, Any]) -> tuple[str, ...]:
@@ -211,17 +206,6 @@ def choose(spec: ActivationSpec, bound: Mapping[str, Any], requested: str = "aut
             raise ActlabError(f"{spec.name} has no fused kernel for these parameters; use "
                               f"'analytic' or 'auto'")
         return Implementation("fused", kernel.saves, functools.partial(apply_fused, kernel))
-    if mode == "compiled":
-        compilable = compilable_kernel(spec, bound)
-        if compilable is None:
-            raise ActlabError(f"{spec.name} cannot be compiled: only activations with scalar "
-                              f"parameters, an analytic derivative (or vjp) and no native "
-                              f"vector op can")
-        problem = compile_problem("cpu")
-        if problem is not None:
-            raise ActlabError(f"cannot compile {spec.name}: {problem}")
-        return Implementation("compiled", compilable.saves,
-                              functools.partial(apply_compiled, compilable))
     if mode == "analytic" and (spec.derivative is not None or spec.vjp is not None):
         return Implementation("analytic", "output" if _vjp_uses_output(spec) else "input",
                               _bind_analytic(spec, values, tensors))
@@ -241,7 +225,7 @@ def _choose_inplace(spec: ActivationSpec, values: Mapping[str, Any], mode: str, 
         return Implementation("native", "native",
                               functools.partial(spec.native, inplace=True, **values),
                               inplace=True)
-    if mode in ("fused", "compiled") and lean_ok:
+    if mode == "fused" and lean_ok:
         return Implementation("fused", kernel.saves_for(True),
                               functools.partial(apply_fused, kernel, inplace=True),
                               inplace=True)

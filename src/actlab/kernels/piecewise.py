@@ -11,7 +11,6 @@ the spec has one for these parameters, else the spec's formula.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,7 +22,6 @@ from actlab.catalog.spec import ActivationSpec
 from actlab.kernels.fused import SAME_SIZE_INT, FusedKernel, KernelBuilder
 
 Tensor = torch.Tensor
-aten = torch.ops.aten
 
 
 def _key(spec: ActivationSpec, bound: Mapping[str, Any]) -> tuple:
@@ -38,72 +36,40 @@ def _forward(spec: ActivationSpec, bound: Mapping[str, Any]) -> Callable[[Tensor
     return lambda x: spec.forward(x, **values)
 
 
+Mask = Callable[[Tensor], Tensor]
+
+
 def _masked(spec: ActivationSpec, bound: Mapping[str, Any], mask: Mask,
-            levels: tuple[float, ...],
-            native_into: Callable[[Tensor, Tensor], object] | None = None) -> FusedKernel:
-    """A mask kernel; `native_into(x, out)` is the native op's out= form, used where the
-    spec's native op applies to these parameters."""
-    into = native_into if spec.uses_native(bound) else None
-    return FusedKernel(key=_key(spec, bound), saves="mask", value=_forward(spec, bound),
-                       value_into=into, mask=mask.eager, traced_mask=mask.traced,
-                       levels=levels)
-
-
-def _leaky_into(slope: float) -> Callable[[Tensor, Tensor], object]:
-    return lambda x, out: aten.leaky_relu.out(x, slope, out=out)
-
-
-def _hardtanh_into(low: float, high: float) -> Callable[[Tensor, Tensor], object]:
-    return lambda x, out: aten.hardtanh.out(x, low, high, out=out)
-
-
-@dataclasses.dataclass(frozen=True)
-class Mask:
-    """Piece codes two ways: `eager` for torch ops (comparisons written straight into
-    uint8 with out=, bit tricks), `traced` for a compiler. Inductor's CPU code turns a
-    bool-to-uint8 conversion into a scalar loop (relu with its mask, compiled, on 2^24
-    elements: 56 ms, against 4.7 ms with the codes made through int32, which vectorise)."""
-
-    eager: Callable[[Tensor], Tensor]
-    traced: Callable[[Tensor], Tensor]
+            levels: tuple[float, ...], value: Callable[[Tensor], Tensor] | None = None
+            ) -> FusedKernel:
+    """A mask kernel: f from `value` (default: the native op where the spec has one for
+    these parameters, else the spec's formula), pieces from `mask`."""
+    return FusedKernel(key=_key(spec, bound), saves="mask",
+                       value=value or _forward(spec, bound), mask=mask, levels=levels)
 
 
 def _u8(op: Callable[..., Tensor], x: Tensor, *args: Any) -> Tensor:
-    """A comparison written straight into uint8 (a bool result takes a slower CPU loop)."""
+    """A comparison written straight into uint8 (the codes the backward reads)."""
     out = torch.empty(x.shape, dtype=torch.uint8, device=x.device)
     return op(x, *args, out=out)
 
 
-def _codes(*conditions: Tensor) -> Tensor:
-    """The product of boolean conditions as 0/1 uint8 codes, through int32 (traced form)."""
-    code = conditions[0].to(torch.int32)
-    for c in conditions[1:]:
-        code = code * c.to(torch.int32)
-    return code.to(torch.uint8)
-
-
 def _above(theta: float) -> Mask:
     """x > θ as 0/1 codes."""
-    return Mask(lambda x: _u8(torch.gt, x, theta), lambda x: _codes(x > theta))
+    return lambda x: _u8(torch.gt, x, theta)
 
 
-def _positive_or_nan_eager(x: Tensor) -> Tensor:
+def _positive_or_nan(x: Tensor) -> Tensor:
+    """x > 0, or nan: ReLU's pieces as PyTorch's backward reads them from its output. The
+    float's bit pattern read as a signed integer is > 0 exactly there (−0 and the
+    negatives have the sign bit set); an integer comparison is faster on CPU."""
     return _u8(torch.gt, x.view(SAME_SIZE_INT[x.dtype]), 0)
-
-
-#: x > 0, or nan: ReLU's pieces as PyTorch's backward reads them from its output. The
-#: float's bit pattern read as a signed integer is > 0 exactly there (−0 and the negatives
-#: have the sign bit set); an integer comparison is twice as fast on CPU.
-_POSITIVE_OR_NAN = Mask(_positive_or_nan_eager,
-                        lambda x: _codes(x.view(SAME_SIZE_INT[x.dtype]) > 0))
 
 
 def _between(low: float, high: float) -> Mask:
     """low < x < high (the linear piece of a clipped function; its ends belong to the flat
     pieces, as PyTorch's hardtanh and relu6 backward decide)."""
-    def inside(x: Tensor) -> Tensor:
-        return _u8(torch.gt, x, low).bitwise_and_(_u8(torch.lt, x, high))
-    return Mask(inside, lambda x: _codes(x > low, x < high))
+    return lambda x: _u8(torch.gt, x, low).bitwise_and_(_u8(torch.lt, x, high))
 
 
 def _closed_between(low: float, high: float) -> Mask:
@@ -129,7 +95,7 @@ def _clipped_line(slope: float, offset: float) -> Mask:
 
 def _outside(lambd: float) -> Mask:
     """|x| > λ (the shrinkages' moving pieces; ±λ itself is flat)."""
-    return Mask(lambda x: _u8(torch.gt, x.abs(), lambd), lambda x: _codes(x.abs() > lambd))
+    return lambda x: _u8(torch.gt, x.abs(), lambd)
 
 
 def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
@@ -138,31 +104,27 @@ def _relu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     if slope == 0:
         if max_value is None:
             # x > θ alone: at x = +inf this gives PyTorch's slope 1 (the spec's x < ∞ gives 0).
-            mask = _POSITIVE_OR_NAN if threshold == 0 else _above(threshold)
-            return _masked(spec, p, mask, (0.0, 1.0),
-                           lambda x, out: torch.clamp(x, min=0, out=out))
+            mask = _positive_or_nan if threshold == 0 else _above(threshold)
+            return _masked(spec, p, mask, (0.0, 1.0))
         # A negative threshold lets (θ, 0) through, but the cap's clipping at 0 flattens it.
-        return _masked(spec, p, _between(max(threshold, 0.0), upper), (0.0, 1.0),
-                       _hardtanh_into(0.0, upper))
+        return _masked(spec, p, _between(max(threshold, 0.0), upper), (0.0, 1.0))
     if max_value is None and threshold == 0:
-        return _masked(spec, p, _above(0.0), (slope, 1.0), _leaky_into(slope))
+        return _masked(spec, p, _above(0.0), (slope, 1.0))
 
     def pieces(x: Tensor) -> Tensor:
         # Keras's relu with slope and cap or threshold: 1 inside, slope below θ, and 0 on the
         # cap and at θ itself (the spec's derivative): three pieces, codes 0, 1, 2.
-        inside = [x > threshold, x < upper]
+        inside = (x > threshold) & (x < upper)
         if threshold < 0 and max_value is not None:
-            inside.append(x > 0)
-        code = _codes(*inside).to(torch.int32) + 2 * (x < threshold).to(torch.int32)
-        return code.to(torch.uint8)
+            inside &= x > 0
+        return (inside.to(torch.uint8) + 2 * (x < threshold).to(torch.uint8))
 
-    return _masked(spec, p, Mask(pieces, pieces), (0.0, 1.0, slope))
+    return _masked(spec, p, pieces, (0.0, 1.0, slope))
 
 
 def _leaky(slope_of: Callable[[Mapping[str, Any]], float]) -> KernelBuilder:
     def build(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-        slope = slope_of(p)
-        return _masked(spec, p, _above(0.0), (slope, 1.0), _leaky_into(slope))
+        return _masked(spec, p, _above(0.0), (slope_of(p), 1.0))
     return build
 
 
@@ -171,30 +133,24 @@ def _prelu(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel | None:
     if isinstance(p["weight"], Tensor):
         return None
     weight = float(p["weight"])
-    kernel = _masked(spec, p, _above(0.0), (weight, 1.0))
     # where(x > 0, x, a·x) is leaky_relu(x, a), element for element, in either layout.
-    return dataclasses.replace(kernel, value_into=_leaky_into(weight))
+    return _masked(spec, p, _above(0.0), (weight, 1.0),
+                   value=lambda x: torch.nn.functional.leaky_relu(x, weight))
 
 
 def _threshold(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     theta = p["threshold"] if "threshold" in p else p["theta"]
-    value = p.get("value", 0.0)
-    return _masked(spec, p, _above(theta), (0.0, 1.0),
-                   lambda x, out: aten.threshold.out(x, theta, value, out=out))
+    return _masked(spec, p, _above(theta), (0.0, 1.0))
 
 
 def _shrink(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
-    lambd = p["lambd"]
-    op = aten.hardshrink if spec.name == "hardshrink" else aten.softshrink
-    return _masked(spec, p, _outside(lambd), (0.0, 1.0),
-                   lambda x, out: op.out(x, lambd, out=out))
+    return _masked(spec, p, _outside(p["lambd"]), (0.0, 1.0))
 
 
 def _hard_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     slope, offset = p["slope"], p["offset"]
     return _masked(spec, p, _between(-offset / slope, (1 - offset) / slope),
-                   (0.0, backward_slope(slope, offset)),
-                   lambda x, out: aten.hardsigmoid.out(x, out=out))
+                   (0.0, backward_slope(slope, offset)))
 
 
 def _sparse_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
@@ -229,10 +185,9 @@ BUILDERS: dict[str, KernelBuilder] = {
     "leaky_relu": _leaky(lambda p: p["negative_slope"]),
     "rrelu": _leaky(lambda p: (p["lower"] + p["upper"]) / 2),
     "prelu": _prelu,
-    "relu6": lambda spec, p: _masked(spec, p, _between(0.0, 6.0), (0.0, 1.0),
-                                     _hardtanh_into(0.0, 6.0)),
+    "relu6": lambda spec, p: _masked(spec, p, _between(0.0, 6.0), (0.0, 1.0)),
     "hardtanh": lambda spec, p: _masked(spec, p, _between(p["min_val"], p["max_val"]),
-                                        (0.0, 1.0), _hardtanh_into(p["min_val"], p["max_val"])),
+                                        (0.0, 1.0)),
     "threshold": _threshold,
     "thresholded_relu": _threshold,
     "hardshrink": _shrink,

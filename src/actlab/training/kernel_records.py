@@ -9,18 +9,17 @@ from actlab.training.probes.activation_probe import activation_sites
 from actlab.training.result import KernelRecord
 
 
-def kernel_records(model: nn.Module) -> list[KernelRecord]:
-    """One record per activation site: the implementation its module chose when built."""
+def kernel_records(model: nn.Module, compile_mode: str = "eager") -> list[KernelRecord]:
+    """One record per activation site: the implementation its module chose when built,
+    and how the model ran (`compile_mode`: "eager", or e.g. "torch.compile")."""
     records = []
     for site, module in activation_sites(model):
         implementation = getattr(module, "implementation", None)
         spec = getattr(module, "spec", None)
         activation = spec.name if spec is not None else type(module).__name__
         if isinstance(implementation, Implementation):
-            ran = implementation.record()
-            records.append(KernelRecord(site, activation, ran["implementation"],
-                                        ran["compile"]))
+            ran = implementation.label
         else:
-            records.append(KernelRecord(site, activation, f"module {type(module).__name__}",
-                                        "eager"))
+            ran = f"module {type(module).__name__}"
+        records.append(KernelRecord(site, activation, ran, compile_mode))
     return records

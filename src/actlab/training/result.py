@@ -101,7 +101,7 @@ class KernelRecord:
 
     `implementation` is the chosen implementation's label ("native", "fused(mask)",
     "analytic"...; "module <Class>" for a module that is not a catalog activation) and
-    `compile` says how it ran: "eager", or "torch.compile (kernel)"."""
+    `compile` says how the model ran: "eager" (trials do not compile models)."""
 
     site: str
     activation: str
