@@ -28,7 +28,8 @@ class UnknownNameError(ActlabError, KeyError):
             self.what = what
         candidates = [str(k) for k in dict.fromkeys(known)]
         self.suggestions = difflib.get_close_matches(str(name), candidates, n=4, cutoff=0.5)
-        message = f"unknown {self.what} {name!r}"
+        shown = repr(name) if len(repr(name)) <= 100 else repr(name)[:97] + "..."
+        message = f"unknown {self.what} {shown}"
         if self.suggestions:
             message += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         elif 0 < len(candidates) <= LISTED_NAMES:

@@ -39,6 +39,7 @@ from actlab.analysis.scalar_activation import (
     scalar_activation,
     torch_threads,
 )
+from actlab.limits import MAX_PARAMETERS
 
 #: Named initialisations: σ_w² for square layers (fan_in = fan_out = width).
 INITS = ("lecun_normal", "he", "glorot", "orthogonal", "critical", "variance_preserving")
@@ -119,6 +120,11 @@ class PropagationSetup:
                                     f"{self.input_correlation!r}")
         if not self.seeds:
             raise TheoryOptionError("at least one seed is needed")
+        # Counted before anything is drawn: each seed's network has depth x width² weights.
+        MAX_PARAMETERS.check(self.depth * self.width * self.width,
+                             f"a {self.depth:,}-layer network of width {self.width:,}", "weights")
+        MAX_PARAMETERS.check(2 * self.pairs * self.width,
+                             f"{self.pairs:,} input pairs of width {self.width:,}", "values")
         AlphaDropout(self.alpha_dropout)
 
 

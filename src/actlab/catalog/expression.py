@@ -15,6 +15,7 @@ import functools
 import hashlib
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,14 +23,23 @@ import numpy as np
 import sympy
 import torch
 
+from actlab.catalog.call_text import (
+    MAX_TEXT,
+    check_length,
+    finite_float,
+    parse_arguments,
+    shown,
+)
 from actlab.catalog.spec import INF, ActivationSpec, Param, Properties
-from actlab.errors import ExpressionError
+from actlab.errors import ExpressionError, ParameterError
 
 Tensor = torch.Tensor
 
 MAX_LENGTH = 500
 MAX_NODES = 200
 MAX_EXPONENT = 64
+#: Constants in a formula stay within a float64's decimal exponent.
+MAX_DECIMAL_EXPONENT = 308
 
 X = sympy.Symbol("x", real=True)
 
@@ -142,19 +152,38 @@ class _Builder:
             raise self.fail(f"{_describe(node)} is not allowed; formulas may use numbers, x, "
                             f"parameters, + - * / **, comparisons and the functions "
                             f"{', '.join(sorted(FUNCTIONS))}")
-        return method(node)
+        result = method(node)
+        if isinstance(result, sympy.Expr) and not result.free_symbols:
+            self.check_number(result)
+        return result
+
+    def check_number(self, value: sympy.Expr) -> None:
+        """Refuse a constant part that a float cannot hold (SymPy would keep it exact)."""
+        try:
+            approx = approximate(value)
+        except _Undefined:
+            return  # a division by zero: parse_formula says so once the tree is built
+        except _NotReal:
+            raise self.fail(f"{_clip_text(value)} is not a real number") from None
+        if approx is not None and not math.isfinite(approx):
+            raise self.fail(f"the number {_clip_text(value)} is too large for a float")
 
     def _Expression(self, node: ast.Expression):
         return self.build(node.body)
 
     def _Constant(self, node: ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise self.fail(f"the constant {node.value!r} is not a number")
+            raise self.fail(f"the constant {shown(node.value)} is not a number")
         if isinstance(node.value, int) and abs(node.value) < 10**15:
             return sympy.Integer(node.value)
-        if not math.isfinite(float(node.value)):
-            raise self.fail("numbers must be finite")
-        return sympy.Float(float(node.value))
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise self.fail(f"numbers must be finite (at most {sys.float_info.max:.3g} in "
+                            f"size), got {shown(node.value, 40)}")
+        return sympy.Float(value)
 
     def _Name(self, node: ast.Name):
         if node.id == "x":
@@ -187,6 +216,14 @@ class _Builder:
         if isinstance(node.op, ast.Pow) and right.is_number:
             if abs(float(right)) > MAX_EXPONENT:
                 raise self.fail(f"exponents are limited to ±{MAX_EXPONENT}")
+            if left.is_number:
+                # SymPy raises integers to integer powers exactly: (9**64)**64 has 3,900
+                # digits, one more level 250,000. Bound the result's size before it is made.
+                digits = _power_digits(left, right)
+                if digits is not None and abs(digits) > MAX_DECIMAL_EXPONENT:
+                    raise self.fail(f"the number ({_clip_text(left)})**({_clip_text(right)}) "
+                                    f"is too {'large' if digits > 0 else 'small'} for a "
+                                    f"float (about 10**{digits:.0f})")
         return op(left, right)
 
     def _BoolOp(self, node: ast.BoolOp):
@@ -225,6 +262,92 @@ def _describe(node: ast.AST) -> str:
     return names.get(type(node).__name__, type(node).__name__)
 
 
+class _Undefined(Exception):
+    """A constant that divides by zero."""
+
+
+class _NotReal(Exception):
+    """A constant whose value is not a real number (log of a negative number)."""
+
+
+def _float_sigmoid(v: float) -> float:
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+
+def _float_softplus(v: float) -> float:
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+_FLOAT_FUNCTIONS: dict[type, Callable[[float], float]] = {
+    sympy.exp: math.exp, sympy.log: math.log, sympy.sin: math.sin, sympy.cos: math.cos,
+    sympy.tan: math.tan, sympy.sinh: math.sinh, sympy.cosh: math.cosh, sympy.tanh: math.tanh,
+    sympy.atan: math.atan, sympy.asinh: math.asinh, sympy.erf: math.erf,
+    sympy.erfc: math.erfc, sympy.Abs: abs,
+    sympy.sign: lambda v: math.copysign(1.0, v) if v else 0.0,
+    sigmoid: _float_sigmoid, softplus: _float_softplus,
+}
+
+
+def approximate(value: sympy.Expr) -> float | None:
+    """The float64 value of a constant SymPy expression (inf where a float overflows).
+
+    Computed with float arithmetic, so its cost does not grow with the size of the exact
+    number; None for a kind of expression it does not know (SymPy's own evaluation is
+    then left to judge it).
+    """
+    if value in (sympy.zoo, sympy.nan):
+        raise _Undefined
+    if value in (sympy.oo, -sympy.oo):
+        return math.inf
+    if value is sympy.I:
+        raise _NotReal
+    if value is sympy.pi:
+        return math.pi
+    if value is sympy.E:
+        return math.e
+    try:
+        if value.is_Number:
+            try:
+                return float(value)
+            except OverflowError:
+                return math.inf
+        args = [approximate(a) for a in value.args]
+        if any(a is None for a in args):
+            return None
+        if isinstance(value, sympy.Add):
+            return math.fsum(args)
+        if isinstance(value, sympy.Mul):
+            return math.prod(args)
+        if isinstance(value, sympy.Pow):
+            return math.pow(*args)
+        function = _FLOAT_FUNCTIONS.get(type(value))
+        return function(*args) if function is not None and len(args) == 1 else None
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:
+        raise _Undefined from None
+    except (ValueError, TypeError):
+        raise _NotReal from None
+
+
+def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float | None:
+    """log10 |base**exponent| for constants, from floats (None where unknown)."""
+    try:
+        b, e = approximate(base), approximate(exponent)
+    except (_Undefined, _NotReal):
+        return None
+    if b is None or e is None or b == 0 or abs(b) == 1 or not math.isfinite(e):
+        return None
+    if not math.isfinite(b):
+        return math.inf
+    return e * math.log10(abs(b))
+
+
+def _clip_text(value: Any, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def parse_formula(text: str, param_names: set[str] | frozenset[str] = frozenset()) -> sympy.Expr:
     """The SymPy expression of a formula, or an ExpressionError saying what is wrong."""
     if not isinstance(text, str) or not text.strip():
@@ -247,11 +370,14 @@ def parse_formula(text: str, param_names: set[str] | frozenset[str] = frozenset(
         expr = builder.build(tree)
     except RecursionError:
         raise ExpressionError(f"formula {text!r} is nested too deeply") from None
-    except (TypeError, ValueError, AttributeError) as err:
+    except (TypeError, ValueError, AttributeError, ArithmeticError) as err:
+        # SymPy evaluates functions of float constants with mpmath as it builds them,
+        # which can overflow (erfc(1e155)).
         if isinstance(err, ExpressionError):
             raise
         raise ExpressionError(f"formula {text!r} cannot be built: {err}") from None
-    if isinstance(expr, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
+    # A SymPy Symbol is also a Boolean: only what is not an Expr is a condition.
+    if not isinstance(expr, sympy.Expr):
         raise ExpressionError(f"formula {text!r} is a condition, not a number; use "
                               f"where(condition, a, b)")
     unused = set(param_names) - builder.used
@@ -387,7 +513,21 @@ def _simplify_derivative(expr: sympy.Expr) -> sympy.Expr:
     return expr.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.Integer(0))
 
 
+#: Where the numeric kink search looks: steps of 1/200 on [-20, 20] (every simple fraction
+#: lands on it exactly), then out to ±1e6 in geometric steps.
+_KINK_GRID = torch.unique(torch.cat([
+    torch.arange(-4000, 4001, dtype=torch.float64) / 200,
+    torch.logspace(math.log10(20), 6, 200, dtype=torch.float64),
+    -torch.logspace(math.log10(20), 6, 200, dtype=torch.float64)]))
+
+
 def _kink_candidates(expr: sympy.Expr, values: Mapping[str, float]) -> list[float]:
+    """The x where a comparison, abs, sign or step in `expr` switches: f may bend there.
+
+    A side that is linear in x is solved exactly; any other is searched numerically (sign
+    changes and zeros on a grid, refined by bisection), so that no formula can make this
+    step run for long: SymPy's solve takes minutes on some cubics.
+    """
     subs = {sympy.Symbol(k, real=True): v for k, v in values.items()}
     points: set[float] = set()
     for node in sympy.preorder_traversal(expr):
@@ -397,14 +537,55 @@ def _kink_candidates(expr: sympy.Expr, values: Mapping[str, float]) -> list[floa
         elif isinstance(node, (sympy.Abs, sympy.sign, sympy.Heaviside)):
             sides.append(node.args[0])
         for side in sides:
-            try:
-                roots = sympy.solve(sympy.Eq(side.subs(subs), 0), X)
-            except (NotImplementedError, TypeError, ValueError):
+            side = side.subs(subs)
+            if X not in side.free_symbols:
                 continue
-            for r in roots:
-                if r.is_real:
-                    points.add(float(r))
+            points.update(_zeros(side))
     return sorted(points)
+
+
+def _zeros(side: sympy.Expr) -> set[float]:
+    """The real zeros of `side` (a function of x): exact when linear, else numeric."""
+    slope = sympy.diff(side, X)
+    if not slope.free_symbols:
+        try:
+            root = approximate(-side.subs(X, 0) / slope) if slope != 0 else None
+        except (_Undefined, _NotReal):
+            root = None
+        return {root} if root is not None and math.isfinite(root) else set()
+    try:
+        with torch.no_grad():
+            y = evaluate(side, _KINK_GRID, {})
+    except (ExpressionError, RuntimeError, TypeError, ValueError, ZeroDivisionError):
+        return set()
+    grid = _KINK_GRID
+    finite = torch.isfinite(y)
+    zeros = {float(v) for v in grid[finite & (y == 0)]}
+    sign = torch.sign(y)
+    change = finite[:-1] & finite[1:] & (sign[:-1] * sign[1:] < 0)
+    for index in torch.nonzero(change).flatten().tolist()[:_MAX_KINKS]:
+        zeros.add(_bisect(side, float(grid[index]), float(grid[index + 1]),
+                          float(sign[index])))
+    return zeros
+
+
+_MAX_KINKS = 100
+
+
+def _bisect(side: sympy.Expr, low: float, high: float, low_sign: float) -> float:
+    """A zero of `side` between low and high, where it changes sign."""
+    for _ in range(80):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        value = float(evaluate(side, torch.tensor([middle], dtype=torch.float64), {})[0])
+        if value == 0 or not math.isfinite(value):
+            return middle
+        if math.copysign(1.0, value) == low_sign:
+            low = middle
+        else:
+            high = middle
+    return 0.5 * (low + high)
 
 
 def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], Tensor],
@@ -454,6 +635,18 @@ def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], T
 
 @functools.lru_cache(maxsize=256)
 def _cached_spec(formula: str, params: tuple[tuple[str, float], ...]) -> ActivationSpec:
+    try:
+        return _build_spec(formula, params)
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
+        # The symbolic steps (derivatives, LaTeX, kinks) run SymPy and mpmath on user
+        # text; whatever they cannot do is a property of the formula, said in one line.
+        raise ExpressionError(f"formula {formula!r} cannot be used: {type(err).__name__}: "
+                              f"{_clip_text(err, 200)}") from None
+
+
+def _build_spec(formula: str, params: tuple[tuple[str, float], ...]) -> ActivationSpec:
     values = dict(params)
     expr = parse_formula(formula, set(values))
     d1 = _simplify_derivative(sympy.diff(expr, X))
@@ -500,33 +693,35 @@ def _cached_spec(formula: str, params: tuple[tuple[str, float], ...]) -> Activat
 
 def expression_spec(formula: str, **params: float) -> ActivationSpec:
     """A full spec from a formula in x with named parameters (their default values)."""
+    if not isinstance(formula, str):
+        raise ExpressionError(f"a formula must be a string, got {type(formula).__name__}")
+    if len(formula) > MAX_LENGTH:
+        raise ExpressionError(f"formula is too long ({len(formula):,} characters, at most "
+                              f"{MAX_LENGTH})")
     clean = {}
     for name, value in params.items():
-        if not re.fullmatch(r"[A-Za-z_]\w*", name) or name in ("x", *FUNCTIONS, *CONSTANTS):
-            raise ExpressionError(f"{name!r} cannot be a parameter name")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            raise ExpressionError(f"parameter {name} must be a finite number, got {value!r}")
-        clean[name] = float(value)
+        if not re.fullmatch(r"[A-Za-z_]\w{0,63}", name) or name in ("x", *FUNCTIONS,
+                                                                     *CONSTANTS):
+            raise ExpressionError(f"{shown(name)} cannot be a parameter name")
+        try:
+            clean[name] = finite_float(value, f"parameter {name}")
+        except ParameterError as err:
+            raise ExpressionError(str(err)) from None
     return _cached_spec(formula.strip(), tuple(sorted(clean.items())))
 
 
 def expression_from_text(text: str) -> ActivationSpec:
     """A spec from ``"formula"`` or ``"formula; a=1.0, b=2"`` (how names carry formulas)."""
-    formula, _, assignments = text.partition(";")
-    params: dict[str, float] = {}
-    if assignments.strip():
-        try:
-            call = ast.parse(f"f({assignments})", mode="eval").body
-        except SyntaxError:
-            raise ExpressionError(f"cannot read the parameters in {text!r}; write "
-                                  f"'formula; a=1.0, b=2'") from None
-        if not isinstance(call, ast.Call) or call.args:
-            raise ExpressionError(f"cannot read the parameters in {text!r}")
-        for kw in call.keywords:
-            try:
-                params[kw.arg] = ast.literal_eval(kw.value)
-            except ValueError:
-                raise ExpressionError(f"parameter {kw.arg} in {text!r} must be a number") \
-                    from None
+    try:
+        check_length(text, "a formula with its parameters", MAX_TEXT)
+        formula, _, assignments = text.partition(";")
+        params: dict[str, Any] = {}
+        if assignments.strip():
+            call = parse_arguments(assignments, text, hint="write 'formula; a=1.0, b=2'")
+            if call.positional:
+                raise ExpressionError(f"cannot read the parameters in {shown(text)}; write "
+                                      f"'formula; a=1.0, b=2'")
+            params = call.keywords
+    except ParameterError as err:
+        raise ExpressionError(str(err)) from None
     return expression_spec(formula, **params)

@@ -13,7 +13,6 @@ A spelling resolves to a spec, a flavor and the defaults that spelling implies::
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 import threading
@@ -22,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from actlab.catalog.call_text import MAX_TEXT, check_length, parse_arguments, shown
 from actlab.catalog.spec import FLAVORS, ActivationSpec
 from actlab.errors import (
     FrameworkBugWarning,
@@ -216,8 +216,13 @@ class Registry:
             return Resolved(text, flavor, {}, {}, text.name)
         if not isinstance(text, str) or not text.strip():
             raise UnknownActivationError(repr(text), self._specs)
+        check_length(text, "an activation name", MAX_TEXT)
         original = text
         text = text.strip()
+        if text == "x":  # the identity, as a formula (no catalog name is a bare variable)
+            from actlab.catalog.expression import expression_from_text
+
+            return Resolved(expression_from_text(text), None, {}, {}, original)
         call = _CALL.match(text)
         # "exp(x**2)" is a formula in x, not the activation "exp" called with parameters.
         if call and self._is_name(call["head"]) and not re.search(r"\bx\b", call["args"]):
@@ -289,48 +294,33 @@ def _looks_like_formula(text: str) -> bool:
     return bool(re.search(r"[+\-*/()<>=,^ ]", text)) or text == "x"
 
 
-def _literal(node: ast.AST, source: str) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, SyntaxError, TypeError):
-        raise ParameterError(f"parameter values in {source!r} must be plain numbers, booleans, "
-                             f"strings or None") from None
-
-
 def _parse_call_args(spec: ActivationSpec, args: str, source: str) -> dict[str, Any]:
     if not args.strip():
         return {}
-    try:
-        call = ast.parse(f"f({args})", mode="eval").body
-    except SyntaxError:
-        raise ParameterError(f"cannot read the parameters in {source!r}") from None
-    assert isinstance(call, ast.Call)
+    call = parse_arguments(args, source)
     positional = [p.name for p in spec.params if p.role == "math"]
-    if len(call.args) > len(positional):
+    if len(call.positional) > len(positional):
         raise ParameterError(f"{spec.name} takes at most {len(positional)} positional "
-                             f"parameters ({', '.join(positional) or 'none'}) in {source!r}")
-    values = {name: _literal(node, source) for name, node in zip(positional, call.args)}
-    for kw in call.keywords:
-        if kw.arg is None:
-            raise ParameterError(f"cannot read the parameters in {source!r}")
-        values[kw.arg] = _literal(kw.value, source)
+                             f"parameters ({', '.join(positional) or 'none'}) in {shown(source)}")
+    values = dict(zip(positional, call.positional))
+    for name, value in call.keywords.items():
+        if name in values:
+            raise ParameterError(f"{shown(source)} gives the parameter {name!r} twice")
+        values[name] = value
     return values
 
 
 def _parse_assignments(chunk: str, source: str) -> dict[str, Any]:
-    try:
-        call = ast.parse(f"f({chunk})", mode="eval").body
-    except SyntaxError:
+    call = parse_arguments(chunk, source, hint="write name=value")
+    if call.positional:
         raise ParameterError(
-            f"cannot read the parameters in {source!r}; write name=value") from None
-    assert isinstance(call, ast.Call)
-    if call.args:
-        raise ParameterError(f"cannot read the parameters in {source!r}; write name=value")
-    return {kw.arg: _literal(kw.value, source) for kw in call.keywords if kw.arg}
+            f"cannot read the parameters in {shown(source)}; write name=value")
+    return call.keywords
 
 
 _registry: Registry | None = None
 _registry_lock = threading.Lock()
+_builtin: dict[str, ActivationSpec] = {}
 
 
 def registry() -> Registry:
@@ -345,8 +335,38 @@ def registry() -> Registry:
                 reg = Registry()
                 for spec in with_dialects(all_specs()):
                     reg.register(spec)
+                    _builtin[spec.name] = spec
                 _registry = reg
     return _registry
+
+
+def is_builtin(spec: ActivationSpec) -> bool:
+    """Whether `spec` is one of actlab's own catalog specs (not one a user made)."""
+    registry()
+    return _builtin.get(spec.name) is spec
+
+
+def user_specs() -> list[ActivationSpec]:
+    """The specs registered in this process beyond the built-in catalog."""
+    return [s for s in registry().specs() if not is_builtin(s)]
+
+
+def spec_from_value(payload: bytes) -> ActivationSpec:
+    """A user's spec from its pickled fields; registered here when its name is free.
+
+    Registering makes the name usable in the process that unpickles it (a study worker
+    resolves trials by name); a name already taken keeps its own spec.
+    """
+    import pickle
+
+    spec = ActivationSpec(**pickle.loads(payload))  # written by ActivationSpec.__reduce__
+    reg = registry()
+    if spec.name not in reg._specs:
+        try:
+            reg.register(spec)
+        except RegistrationError:
+            pass  # an alias of it belongs to another spec here: usable, not by name
+    return spec
 
 
 def spec_by_reference(name: str, origin: str = "catalog", source: str = "") -> ActivationSpec:

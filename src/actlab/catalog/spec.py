@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from actlab.catalog.call_text import finite_float, shown
 from actlab.errors import ParameterError
 
 Tensor = torch.Tensor
@@ -27,6 +28,9 @@ class _Required:
 REQUIRED: Any = _Required()
 
 INF = math.inf
+
+#: The largest integer parameter (torch takes 64-bit integers).
+MAX_INT = 2**63 - 1
 
 #: Kinds of activation: applied per element; along one dimension (softmax); or a gated
 #: split of one dimension into two halves (GLU).
@@ -128,17 +132,19 @@ class Param:
             raise ParameterError(f"{where} must be {self.describe_constraint()}, got None")
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ParameterError(f"{where} must be {self.describe_constraint()}, got {value!r}")
+        # Numbers a float cannot hold (a 400-digit literal), and inf or nan, have no place
+        # in a formula: every parameter is a finite real.
+        number = finite_float(value, where)
         if self.kind == "int":
             if not isinstance(value, numbers.Integral):
-                if float(value).is_integer():
-                    value = int(value)
-                else:
+                if not number.is_integer():
                     raise ParameterError(f"{where} must be an integer, got {value!r}")
-            value = int(value)
+            value = int(value if isinstance(value, numbers.Integral) else number)
+            if not -MAX_INT <= value <= MAX_INT:
+                raise ParameterError(f"{where} must be {self.describe_constraint()} between "
+                                     f"-2**63 and 2**63, got {shown(value)}")
         else:
-            value = float(value)
-            if math.isnan(value):
-                raise ParameterError(f"{where} must be {self.describe_constraint()}, got nan")
+            value = number
         bad = (
             (self.low is not None and (value <= self.low if self.low_open else value < self.low))
             or (self.high is not None
@@ -370,8 +376,10 @@ class ActivationSpec:
     origin: str = "catalog"
     source: str = ""
 
-    # Specs are immutable values identified by name (or formula): copying returns the
-    # same object, and pickling stores the reference, never the functions.
+    # Specs are immutable values: copying returns the same object. A built-in spec pickles
+    # as its name and a formula as its text (both rebuild exactly in any process); a spec a
+    # user made pickles by value, functions included (cloudpickle), so that a module built
+    # from it loads in a fresh process (spawned study workers, torch.save / torch.load).
     def __copy__(self) -> ActivationSpec:
         return self
 
@@ -379,9 +387,16 @@ class ActivationSpec:
         return self
 
     def __reduce__(self):
-        from actlab.catalog.registry import spec_by_reference
+        from actlab.catalog.registry import is_builtin, spec_by_reference, spec_from_value
 
-        return spec_by_reference, (self.name, self.origin, self.source)
+        if self.origin == "expression" and self.source:
+            return spec_by_reference, (self.name, self.origin, self.source)
+        if is_builtin(self):
+            return spec_by_reference, (self.name, "catalog", "")
+        import cloudpickle
+
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return spec_from_value, (cloudpickle.dumps(fields),)
 
     # -- parameters -------------------------------------------------------------------
     def param(self, name: str) -> Param:

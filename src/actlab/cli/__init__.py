@@ -8,7 +8,12 @@ traceback.
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -25,24 +30,61 @@ COMMAND_MODULES = (
 )
 
 
+#: Set to 1 to see the traceback of an unexpected error (a bug in actlab).
+DEBUG_VARIABLE = "ACTLAB_DEBUG"
+MAX_MESSAGE = 2000
+
+
 class ActlabGroup(click.Group):
     """A click group that turns user errors into one line on stderr."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with stop_on_sigterm():
+                return super().invoke(ctx)
         except ActlabError as err:
             _fail(str(err))
-        except (FileNotFoundError, PermissionError, IsADirectoryError,
-                NotADirectoryError) as err:
-            _fail(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
+        except OSError as err:  # a missing folder, a full disk, a name too long, a closed pipe
+            _fail(f"{err.strerror or err}: {err.filename}" if err.filename else
+                  str(err.strerror or err))
         except KeyboardInterrupt:
             _fail("interrupted")
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except MemoryError:
+            _fail("out of memory; ask for less (fewer trials, a smaller model or dataset)")
+        except RecursionError:
+            _fail("the input is nested too deeply")
+        except Exception as err:  # a bug: say so in one line; ACTLAB_DEBUG shows where
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            _fail(f"internal error ({type(err).__name__}: {err}); this is a bug in actlab, "
+                  f"please report it (set {DEBUG_VARIABLE}=1 to see the traceback)")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    # One line, whatever the message holds: user text may carry newlines.
+    line = " ".join(message.split())
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE - 3] + "..."
+    click.echo(f"error: {line}", err=True)
     sys.exit(1)
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops the command as Ctrl-C does: workers are stopped, nothing half-written."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(cls=ActlabGroup, context_settings={"help_option_names": ["-h", "--help"]})

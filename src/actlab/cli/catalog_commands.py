@@ -103,8 +103,8 @@ def list_command(family: str | None, flavor: str | None, framework: str | None,
     for column in ("name", "family", "range", "PyTorch", "Keras 3", "Keras 2", "JAX"):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], r["family"], r["range"], r["pytorch"], r["keras"],
-                      r["keras2"], r["jax"])
+        table.add_row(*(escape(r[key]) for key in ("name", "family", "range", "pytorch",
+                                                   "keras", "keras2", "jax")))
     _console().print(table)
 
 
@@ -175,24 +175,27 @@ def show_command(name: str, as_json: bool) -> None:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
         return
     console = _console()
-    console.print(f"[bold]{info['name']}[/bold]  ({info['family']}, {info['kind']})")
-    console.print(info["summary"])
+    # Everything but the headings is data, some of it typed by a user (a formula, a
+    # registered spec's text): escaped, so that "[/bold]" in it is shown, not obeyed.
+    e = escape
+    console.print(f"[bold]{e(info['name'])}[/bold]  ({e(info['family'])}, {e(info['kind'])})")
+    console.print(e(info["summary"]))
     resolved = info["resolved_as"]
     if name != info["name"] or resolved["flavor"] != info["default_flavor"]:
         # What this spelling means: its framework's defaults, not the canonical ones.
         values = ", ".join(f"{k}={_value(v)}" for k, v in resolved["params"].items())
         flavor = resolved["flavor"] or info["default_flavor"] or "canonical"
-        console.print(f"As written, [bold]{escape(name)}[/bold] is the {flavor} flavor"
-                      + (f" with {escape(values)}" if values else ""))
-    console.print(f"\n[bold]Formula[/bold]\n  {info['formula']}", markup=True)
+        console.print(f"As written, [bold]{e(name)}[/bold] is the {e(flavor)} flavor"
+                      + (f" with {e(values)}" if values else ""))
+    console.print(f"\n[bold]Formula[/bold]\n  {e(info['formula'])}")
     if info["parameters"]:
         table = Table(title="Parameters", title_justify="left")
         for column in ("name", "default", "allowed", "learnable", "meaning"):
             table.add_column(column, overflow="fold")
         for p in info["parameters"]:
-            table.add_row(p["name"], _value(p["default"]) if p["default"] != "required"
-                          else "required", p["allowed"], "yes" if p["learnable"] else "",
-                          p["doc"])
+            table.add_row(e(p["name"]), e(_value(p["default"])) if p["default"] != "required"
+                          else "required", e(p["allowed"]), "yes" if p["learnable"] else "",
+                          e(p["doc"]))
         console.print(table)
     if info["flavors"]:
         table = Table(title="Flavors: the same function as each framework defines it",
@@ -203,25 +206,26 @@ def show_command(name: str, as_json: bool) -> None:
             renames = ", ".join(f"{k}→{v}" for k, v in data["renames"].items())
             for spelling, values in data["defaults"].items():
                 shown = ", ".join(f"{k}={_value(v)}" for k, v in values.items())
-                table.add_row(FRAMEWORK_LABELS[framework], spelling, shown or "—", renames)
+                table.add_row(FRAMEWORK_LABELS[framework], e(spelling), e(shown) or "—",
+                              e(renames))
             if data["note"]:
-                table.add_row("", f"[italic]{data['note']}[/italic]", "", "")
+                table.add_row("", f"[italic]{e(data['note'])}[/italic]", "", "")
         console.print(table)
     props = Table(title="Properties", title_justify="left")
     props.add_column("property")
     props.add_column("value")
     for key, value in info["properties"].items():
-        props.add_row(key.replace("_", " "), str(value))
+        props.add_row(e(key.replace("_", " ")), e(str(value)))
     if info["kinks"]:
         props.add_row("kinks", ", ".join(f"{k:g}" for k in info["kinks"]))
     console.print(props)
-    console.print("[bold]Equivalent names[/bold]: " + ", ".join(info["spellings"]))
+    console.print("[bold]Equivalent names[/bold]: " + e(", ".join(info["spellings"])))
     if info["references"]:
         console.print("[bold]References[/bold]")
         for ref in info["references"]:
-            console.print(f"  - {ref}")
+            console.print(f"  - {e(ref)}")
     if info["notes"]:
-        console.print(f"[bold]Notes[/bold]: {info['notes']}")
+        console.print(f"[bold]Notes[/bold]: {e(info['notes'])}")
 
 
 def register(group: click.Group) -> None:

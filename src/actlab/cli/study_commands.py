@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from actlab.limits import MAX_TRIALS
 from actlab.studies import (
     DEFAULT_STUDY,
     StudySpecError,
@@ -25,9 +26,12 @@ from actlab.studies import (
     load_study_spec,
     run_study,
 )
+from actlab.studies.errors import StudyFailedError
 from actlab.studies.spec import StudySpec
+from actlab.studies.store import STORE_FILE, ResultsStore
 from actlab.studies.user_studies import DEFAULT_ACTIVATIONS, DEFAULT_SEEDS, user_study
 from actlab.training.config import DEVICES
+from actlab.training.seeding import MAX_SEED
 
 
 def split_top_level(text: str) -> list[str]:
@@ -50,22 +54,31 @@ def split_top_level(text: str) -> list[str]:
 def parse_seeds(text: str) -> list[int]:
     """`5` → seeds 0..4; `0,3,7` → those seeds; `10-19` → seeds 10 to 19."""
     text = text.strip()
+    if len(text) > 10_000:
+        raise StudySpecError(f"--seeds is too long ({len(text):,} characters)")
+    shown = text if len(text) <= 40 else text[:37] + "..."
     if re.fullmatch(r"\d+", text):
         count = int(text)
         if count < 1:
             raise StudySpecError(f"--seeds {text}: a count of seeds must be >= 1")
+        MAX_TRIALS.check(count, f"--seeds {shown}")  # before the list is made
         return list(range(count))
     span = re.fullmatch(r"(\d+)\s*-\s*(\d+)", text)
     if span:
         low, high = int(span[1]), int(span[2])
         if high < low:
-            raise StudySpecError(f"--seeds {text}: the range ends before it starts")
-        return list(range(low, high + 1))
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if items and all(re.fullmatch(r"\d+", item) for item in items):
-        return [int(item) for item in items]
-    raise StudySpecError(f"--seeds {text!r} is not a count (5), a list (0,3,7) or a range "
-                         f"(10-19) of whole numbers")
+            raise StudySpecError(f"--seeds {shown}: the range ends before it starts")
+        MAX_TRIALS.check(high - low + 1, f"--seeds {shown}")
+        seeds = list(range(low, high + 1))
+    else:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items or not all(re.fullmatch(r"\d+", item) for item in items):
+            raise StudySpecError(f"--seeds {shown!r} is not a count (5), a list (0,3,7) or a "
+                                 f"range (10-19) of whole numbers")
+        seeds = [int(item) for item in items]
+    if max(seeds) > MAX_SEED:
+        raise StudySpecError(f"--seeds {shown}: seeds go from 0 to {MAX_SEED:,}")
+    return seeds
 
 
 def parse_options(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
@@ -200,6 +213,7 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
                     retry_failed=retry_failed)
     if not quiet:
         click.echo(run.summary())
+    _check_some_trial_finished(folder, spec.name)
     if write_report:
         from actlab.report.study_report import write_study_report
 
@@ -207,6 +221,18 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
         if not quiet:
             click.echo(report.headline)
             click.echo(f"report: {report.html}")
+
+
+def _check_some_trial_finished(folder: Path, name: str) -> None:
+    """StudyFailedError when every trial of the study failed: nothing to report, exit 1."""
+    with ResultsStore(folder / STORE_FILE) as store:
+        trials = store.trials()
+    if not trials or any(trial.status == "finished" for trial in trials):
+        return
+    failed = [trial for trial in trials if trial.status == "failed"]
+    first = (failed[0].error or "").strip().splitlines() if failed else []
+    raise StudyFailedError(f"no trial of study {name!r} finished ({len(failed)} of "
+                           f"{len(trials)} failed)" + (f"; the first: {first[0]}" if first else ""))
 
 
 @click.command("report")

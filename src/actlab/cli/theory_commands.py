@@ -25,6 +25,7 @@ from actlab.analysis.propagation import (
 )
 from actlab.analysis.scalar_activation import scalar_activation
 from actlab.analysis.self_normalisation import moment_fixed_point
+from actlab.limits import MAX_TRIALS
 
 
 def _console() -> Console:
@@ -130,7 +131,8 @@ def _depth_text(xi: float, chi: float, what: str) -> str:
 def _print_theory(report: dict) -> None:
     mf, init, snn = report["mean_field"], report["initialisation"], report["self_normalisation"]
     console = _console()
-    console.print(f"[bold]{report['activation']}[/bold] at σ_w² = {report['sigma_w2']:.6g}, "
+    console.print(f"[bold]{escape(report['activation'])}[/bold] at "
+                  f"σ_w² = {report['sigma_w2']:.6g}, "
                   f"σ_b² = {report['sigma_b2']:.6g}  (weights N(0, σ_w²/fan_in), biases "
                   f"N(0, σ_b²); mean-field theory, Poole et al. 2016, Schoenholz et al. 2017)")
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -238,6 +240,7 @@ def propagate_command(names: tuple[str, ...], depth: int, width: int, init_name:
     from actlab.report.figure_files import check_writable, save_figure, write_atomically
     from actlab.report.theory_plots import propagation_figure
 
+    MAX_TRIALS.check(seeds, f"--seeds {seeds}")  # one network each, before any is drawn
     folder = Path(output_dir)
     figure_path = check_writable(folder / "propagation.png")
     data_path = check_writable(folder / "propagation.json")
@@ -294,7 +297,7 @@ def _print_summary(rows: list[dict], depth: int, figure_path: Path, data_path: P
                   f"first's (forward: q^l = E[(h^l)²]; backward: the gradient norm at layer 1 "
                   f"over layer L); vanishes: below 1/{KEEP_FACTOR:g}; explodes: above "
                   f"{KEEP_FACTOR:g}×. inputs collapsed: c^L ≥ {COLLAPSED_CORRELATION:g}.")
-    console.print(f"wrote {figure_path} and {data_path}")
+    console.print(f"wrote {escape(str(figure_path))} and {escape(str(data_path))}")
 
 
 def register(group: click.Group) -> None:

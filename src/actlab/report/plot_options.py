@@ -11,6 +11,7 @@ import numpy as np
 from actlab.errors import ActlabError
 
 MAX_POINTS = 1_000_000
+MAX_ABS_X = 1e300
 
 
 class PlotOptionError(ActlabError, ValueError):
@@ -26,6 +27,10 @@ def check_range(x_range: Sequence[Any]) -> tuple[float, float]:
                               ) from None
     if not (math.isfinite(low) and math.isfinite(high)):
         raise PlotOptionError(f"the x range must be finite, got ({low:g}, {high:g})")
+    if max(abs(low), abs(high)) > MAX_ABS_X:
+        # Wider, and the axis (with its margins) spans more than a float holds.
+        raise PlotOptionError(f"the x range must lie within ±{MAX_ABS_X:g}, got "
+                              f"({low:g}, {high:g})")
     if low >= high:
         fix = "swap the two numbers" if low > high else "give two different numbers"
         raise PlotOptionError(f"the x range must have low < high, got ({low:g}, {high:g}); "
@@ -52,7 +57,9 @@ def check_inputs(values: Iterable[Any], *, what: str = "inputs") -> np.ndarray:
     if array.ndim != 1 or array.size == 0:
         raise PlotOptionError(f"the {what} must be a non-empty list of numbers")
     if not np.all(np.isfinite(array)):
-        raise PlotOptionError(f"the {what} must be finite numbers, got {array.tolist()}")
+        raise PlotOptionError(f"the {what} must be finite numbers, got {_few(array)}")
+    if np.abs(array).max() > MAX_ABS_X:
+        raise PlotOptionError(f"the {what} must lie within ±{MAX_ABS_X:g}, got {_few(array)}")
     return array
 
 
@@ -65,3 +72,8 @@ def parse_numbers(text: str, *, what: str = "inputs") -> np.ndarray:
         raise PlotOptionError(f"the {what} must be numbers separated by commas, got {text!r}"
                               ) from None
     return check_inputs(values, what=what)
+
+
+def _few(array: np.ndarray) -> str:
+    text = ", ".join(f"{v:g}" for v in array[:6])
+    return f"[{text}{', ...' if array.size > 6 else ''}]"

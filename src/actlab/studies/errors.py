@@ -11,3 +11,7 @@ class StudySpecError(ActlabError, ValueError):
 
 class StudyStoreError(ActlabError):
     """A study folder or results store that cannot be used (another study's, locked, corrupt)."""
+
+
+class StudyFailedError(ActlabError):
+    """A study in which no trial finished: every one failed (the report would be empty)."""

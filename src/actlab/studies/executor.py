@@ -41,7 +41,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from actlab.catalog.registry import user_specs
 from actlab.errors import ParameterError
+from actlab.studies.worker_lifetime import bind_to_parent
 
 
 @dataclass(frozen=True)
@@ -188,9 +190,14 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, driver_pid: int, user_specs: tuple[Any, ...] = ()) -> None:
+    # Die with the driver, even on SIGKILL: an orphan would write into the study folder.
+    bind_to_parent(driver_pid)
     # Ctrl-C goes to the whole process group: only the parent decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # `user_specs` (specs registered in the driver) arrived by value and registered
+    # themselves here as they were unpickled: trials name them like built-in ones.
+    del user_specs
     import torch
 
     torch.set_num_threads(threads)
@@ -223,7 +230,8 @@ class LocalProcessExecutor(Executor):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self.threads,))
+                initializer=_init_worker,
+                initargs=(self.threads, os.getpid(), tuple(user_specs())))
         return self._pool
 
     def submit(self, task: TrialTask) -> None:

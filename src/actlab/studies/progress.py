@@ -9,6 +9,7 @@ import sys
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -48,7 +49,7 @@ class StudyProgress:
                 TextColumn("ETA"), TimeRemainingColumn(),
                 console=self._console, transient=False)
             self._progress.start()
-            self._task = self._progress.add_task(self.study, total=self.total,
+            self._task = self._progress.add_task(escape(self.study), total=self.total,
                                                  completed=self.done, counts=self._counts())
         return self
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,10 +49,12 @@ from actlab.code_references import is_code_reference, parse_reference
 from actlab.data.registry import dataset_entry, dataset_names
 from actlab.data.user_datasets import is_tensors_file
 from actlab.errors import ActlabError
+from actlab.limits import MAX_TRIALS, LimitExceededError
 from actlab.models.registry import model_entry, model_names
 from actlab.studies.errors import StudySpecError
 from actlab.studies.metrics import DEFAULT_METRIC, METRICS
 from actlab.training.config import ProbeConfig, TrialConfig, TrialConfigError
+from actlab.training.seeding import MAX_SEED
 
 #: TrialConfig fields that the spec sets from its own sections, not from [training].
 _MANAGED_FIELDS = frozenset({"dataset", "model", "activation", "activation_params",
@@ -370,8 +373,20 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
         reference_source=read.text(analysis.get("reference_source", ""),
                                    "analysis.reference_source", allow_empty=True),
         source=source)
+    _check_trial_count(read, spec)
     object.__setattr__(spec, "trials", _checked_trials(read, spec))  # frozen: set once
     return spec
+
+
+def _check_trial_count(read: _Reader, spec: StudySpec) -> None:
+    """Count the trials before any is made: a 1000 x 1000 grid is a typo, not a study."""
+    conditions = math.prod(len(values) for values in spec.grid.values())
+    count = len(spec.activations) * len(spec.seeds) * conditions
+    try:
+        MAX_TRIALS.check(count, f"study {spec.name!r} ({len(spec.activations)} activations "
+                                f"x {len(spec.seeds)} seeds x {conditions:,} conditions)")
+    except LimitExceededError as err:
+        read.fail("grid" if conditions > 1 else "seeds", str(err))
 
 
 def _read_reference(read: _Reader, value: Any, labels: list[str]) -> dict[str, float]:
@@ -408,9 +423,11 @@ def _read_dataset(read: _Reader, value: Any, base_dir: Path | None
     download = read.boolean(table.get("download", True), "dataset.download")
     data_seed = table.get("seed")
     if data_seed is not None and data_seed != TRIAL_SEED and (
-            isinstance(data_seed, bool) or not isinstance(data_seed, int) or data_seed < 0):
-        read.fail("dataset.seed", f"must be a whole number >= 0 or {TRIAL_SEED!r} (each trial's "
-                                  f"own seed), got {_show(data_seed)}")
+            isinstance(data_seed, bool) or not isinstance(data_seed, int)
+            or not 0 <= data_seed <= MAX_SEED):
+        read.fail("dataset.seed", f"must be a whole number from 0 to {MAX_SEED:,} or "
+                                  f"{TRIAL_SEED!r} (each trial's own seed), got "
+                                  f"{_show(data_seed)}")
     options = {k: v for k, v in table.items() if k not in _DATASET_KEYS}
     return entry.name, options, data_seed, data_dir, download
 
@@ -488,13 +505,18 @@ def _read_seeds(read: _Reader, value: Any) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             read.fail("seeds", f"a count of seeds must be >= 1, got {value}")
+        try:
+            MAX_TRIALS.check(value, "seeds")  # before a tuple of 10**12 seeds is made
+        except LimitExceededError as err:
+            read.fail("seeds", str(err))
         return tuple(range(value))
     if not isinstance(value, list) or not value:
         read.fail("seeds", f"must be a count (seeds = 5) or a non-empty list of integers, "
                            f"got {_show(value)}")
     for seed in value:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            read.fail("seeds", f"every seed must be a whole number >= 0, got {_show(seed)}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            read.fail("seeds", f"every seed must be a whole number from 0 to {MAX_SEED:,}, "
+                               f"got {_show(seed)}")
     if len(set(value)) != len(value):
         read.fail("seeds", f"lists a seed twice: {value}")
     return tuple(value)

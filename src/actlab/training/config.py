@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from actlab.code_references import is_code_reference, reference_slug
 from actlab.data.registry import dataset_entry
 from actlab.errors import ParameterError
 from actlab.models.registry import model_entry
+from actlab.training.seeding import MAX_SEED
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("cross_entropy", "keras_categorical_crossentropy")
@@ -162,7 +164,9 @@ class TrialConfig:
         for name in ("train_samples", "test_samples"):
             if getattr(self, name) is not None:
                 _check_whole(name, getattr(self, name), minimum=1)
-        _check_whole("seed", self.seed, minimum=0)
+        _check_whole("seed", self.seed, minimum=0, maximum=MAX_SEED)
+        if self.data_seed is not None:
+            _check_whole("data_seed", self.data_seed, minimum=0, maximum=MAX_SEED)
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise TrialConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
                                    f"got {self.optimizer!r}")
@@ -267,13 +271,23 @@ def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:
                                f"{', '.join(sorted(known))}")
 
 
-def _check_whole(name: str, value: Any, minimum: int) -> None:
+def _check_whole(name: str, value: Any, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise TrialConfigError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise TrialConfigError(f"{name} must be a whole number >= {minimum}, "
+                               f"got {str(value)[:40]}")
+    if maximum is not None and value > maximum:
+        raise TrialConfigError(f"{name} must be at most {maximum:,}, got {str(value)[:40]}")
 
 
 def _check_number(name: str, value: Any, positive: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise TrialConfigError(f"{name} must be a number, got {value!r}")
+    # An infinite learning rate or decay makes every weight nan at the first step.
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond any float
+        finite = False
+    if not finite:
+        raise TrialConfigError(f"{name} must be a finite number, got {str(value)[:40]}")
     if positive and value <= 0:
         raise TrialConfigError(f"{name} must be > 0, got {value!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 
@@ -19,7 +20,8 @@ class ProgressBar:
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
                 console=Console(stderr=True), transient=True)
-            self._task = self._progress.add_task(description, total=total, status="")
+            # The description holds user text (a formula): shown as written, not as markup.
+            self._task = self._progress.add_task(escape(description), total=total, status="")
             self._progress.start()
 
     def advance(self, steps: int = 1) -> None:

@@ -7,6 +7,9 @@ import random
 import numpy as np
 import torch
 
+#: The largest seed: NumPy's legacy generator (used by mnist1d) takes seeds below 2**32.
+MAX_SEED = 2**32 - 1
+
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python's, NumPy's and torch's global RNGs (CPU and CUDA); a generator for batches.
