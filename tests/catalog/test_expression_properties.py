@@ -24,7 +24,7 @@ from actlab.errors import ActlabError
 
 EXAMPLES = int(os.environ.get("ACTLAB_HYPOTHESIS_EXAMPLES", "150"))
 PROPERTY_SETTINGS = settings(
-    max_examples=EXAMPLES, deadline=timedelta(seconds=20), database=None,
+    max_examples=EXAMPLES, deadline=timedelta(seconds=30), database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 NUMBERS = st.one_of(
@@ -73,11 +73,11 @@ def test_random_formulas_build_or_raise_actlab_errors(formula, a):
     _check_spec(spec, params)
 
 
-TEXT = st.text(alphabet=st.sampled_from(list("xa01239e.+-*/^()[],;:=<> _'\"{}#\\\n")
-                                        + ["relu", "leaky_relu", "keras", "torch", "exp",
-                                           "where", "**", "1e999", "9" * 40, "negative_slope",
-                                           "alpha"]),
-               max_size=40)
+TOKENS = list("xa01239e.+-*/^()[],;:=<> _'\"{}#\\\n") + [
+    "relu", "leaky_relu", "keras", "torch", "exp", "where", "**", "1e999", "9" * 40,
+    "negative_slope", "alpha", "softmax", "dim", "nn.", "F."]
+TEXT = st.one_of(st.lists(st.sampled_from(TOKENS), max_size=24).map("".join),
+                 st.text(max_size=40))
 
 
 @PROPERTY_SETTINGS

@@ -66,16 +66,45 @@ class softplus(sympy.Function):  # noqa: N801
         return r"\operatorname{softplus}\left(" + printer._print(self.args[0]) + r"\right)"
 
 
+class where(sympy.Function):  # noqa: N801  (named as users write it)
+    """where(condition, a, b): a where the condition holds, b elsewhere.
+
+    Kept whole rather than made a SymPy Piecewise: Piecewise simplifies its conditions as
+    it is built (sets, periodicity, rewriting), which takes minutes on some formulas. The
+    derivative is taken branch by branch, as autograd does (kinks are handled apart).
+    """
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, condition, a, b):
+        if condition is sympy.true:
+            return a
+        if condition is sympy.false:
+            return b
+        if a == b:  # structural equality: cheap
+            return a
+        return None
+
+    def _eval_derivative(self, symbol):
+        condition, a, b = self.args
+        return where(condition, a.diff(symbol), b.diff(symbol))
+
+    def _latex(self, printer):
+        condition, a, b = self.args
+        return printer._print(sympy.Piecewise((a, condition), (b, True), evaluate=False))
+
+
 def _piecewise_max(a, b):
-    return sympy.Piecewise((a, sympy.Ge(a, b)), (b, True))
+    return where(sympy.Ge(a, b), a, b)
 
 
 def _piecewise_min(a, b):
-    return sympy.Piecewise((a, sympy.Le(a, b)), (b, True))
+    return where(sympy.Le(a, b), a, b)
 
 
 def _relu(a):
-    return sympy.Piecewise((a, sympy.Gt(a, 0)), (sympy.Integer(0), True))
+    return where(sympy.Gt(a, 0), a, sympy.Integer(0))
 
 
 def _where(cond, a, b):
@@ -83,7 +112,7 @@ def _where(cond, a, b):
             cond, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)):
         raise ExpressionError("the first argument of where() must be a comparison, "
                               "like where(x > 0, x, 0)")
-    return sympy.Piecewise((a, cond), (b, True))
+    return where(cond, a, b)
 
 
 def _clip(a, lo, hi):
@@ -492,6 +521,9 @@ def evaluate(expr: sympy.Expr, x: Tensor, values: Mapping[str, Any]) -> Tensor:
             out = False
         elif e.is_Number or e in (sympy.pi, sympy.E) or (e.is_number and not e.free_symbols):
             out = float(e)
+        elif isinstance(e, where):
+            condition, a, b = e.args
+            out = _piecewise([(walk(a), walk(condition)), (walk(b), True)], x)
         elif isinstance(e, sympy.Piecewise):
             out = _piecewise([(walk(v), walk(c)) for v, c in e.args], x)
         else:
@@ -563,29 +595,25 @@ def _zeros(side: sympy.Expr) -> set[float]:
     zeros = {float(v) for v in grid[finite & (y == 0)]}
     sign = torch.sign(y)
     change = finite[:-1] & finite[1:] & (sign[:-1] * sign[1:] < 0)
-    for index in torch.nonzero(change).flatten().tolist()[:_MAX_KINKS]:
-        zeros.add(_bisect(side, float(grid[index]), float(grid[index + 1]),
-                          float(sign[index])))
+    starts = torch.nonzero(change).flatten()[:_MAX_KINKS]
+    if len(starts):
+        zeros.update(_bisect(side, grid[starts], grid[starts + 1], sign[starts]))
     return zeros
 
 
 _MAX_KINKS = 100
 
 
-def _bisect(side: sympy.Expr, low: float, high: float, low_sign: float) -> float:
-    """A zero of `side` between low and high, where it changes sign."""
-    for _ in range(80):
+def _bisect(side: sympy.Expr, low: Tensor, high: Tensor, low_sign: Tensor) -> list[float]:
+    """Zeros of `side`, one in each [low, high] where it changes sign (all at once)."""
+    for _ in range(64):  # halves an interval of 2e6 down to the last bit of a double
         middle = 0.5 * (low + high)
-        if middle in (low, high):
-            break
-        value = float(evaluate(side, torch.tensor([middle], dtype=torch.float64), {})[0])
-        if value == 0 or not math.isfinite(value):
-            return middle
-        if math.copysign(1.0, value) == low_sign:
-            low = middle
-        else:
-            high = middle
-    return 0.5 * (low + high)
+        value = evaluate(side, middle, {})
+        exact = (value == 0) | ~torch.isfinite(value)
+        left = torch.sign(value) == low_sign
+        low = torch.where(exact, middle, torch.where(left, middle, low))
+        high = torch.where(exact, middle, torch.where(left, high, middle))
+    return (0.5 * (low + high)).tolist()
 
 
 def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], Tensor],
@@ -612,7 +640,8 @@ def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], T
     z, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
     fz = f(torch.tensor(z)).numpy()
-    mean, second = float(np.sum(w * fz)), float(np.sum(w * fz * fz))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, said as such
+        mean, second = float(np.sum(w * fz)), float(np.sum(w * fz * fz))
     zero_centred = abs(mean) <= 0.1 * math.sqrt(max(second, 0.0))
     edge = torch.tensor([-1e3, 1e3], dtype=torch.float64)
     slopes = df(edge).abs()
@@ -622,13 +651,18 @@ def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], T
     smoothness: float = INF
     if nonsmooth:
         smoothness = 2
-        for k in kinks:
-            pts = torch.tensor([k - 1e-7, k + 1e-7], dtype=torch.float64)
+        if kinks:
+            # Both sides of every kink at once: f, then f', then f'' (one call each).
+            points = torch.tensor([k + side for k in kinks for side in (-1e-7, 1e-7)],
+                                  dtype=torch.float64)
+            smooth_so_far = torch.ones(len(kinks), dtype=torch.bool)
             for order, fn in ((-1, f), (0, df), (1, d2f)):
-                a, b = fn(pts).tolist()
-                if abs(a - b) > 1e-4 * (1 + abs(a)):
+                values = fn(points).reshape(-1, 2)
+                a, b = values[:, 0], values[:, 1]
+                jumps = smooth_so_far & ((a - b).abs() > 1e-4 * (1 + a.abs()))
+                if bool(jumps.any()):
                     smoothness = min(smoothness, order)
-                    break
+                smooth_so_far &= ~jumps
     return Properties((lo, hi), (math.isfinite(lo), math.isfinite(hi)), monotonic=monotonic,
                       smoothness=smoothness, zero_centred=zero_centred, saturation=saturation)
 
@@ -658,7 +692,8 @@ def _build_spec(formula: str, params: tuple[tuple[str, float], ...]) -> Activati
         return lambda x, **p: evaluate(e, x, p)
 
     forward, derivative, second = compile_(expr), compile_(d1), compile_(d2)
-    nonsmooth = any(isinstance(n, (sympy.Piecewise, sympy.Abs, sympy.sign, sympy.Heaviside))
+    nonsmooth = any(isinstance(n, (where, sympy.Piecewise, sympy.Abs, sympy.sign,
+                                   sympy.Heaviside))
                     for n in sympy.preorder_traversal(expr))
     kinks = _kink_candidates(expr, values) if nonsmooth else []
     try:
