@@ -84,7 +84,9 @@ def test_the_identity_formula_is_accepted():
     assert spec.properties.monotonic and spec.properties.output_range == (-math.inf, math.inf)
 
 
-@pytest.mark.timeout(120)  # a hang guard, not a speed check: these used to run for minutes
+# A hang guard, not a speed check: these used to run for minutes (a thread, not SIGALRM,
+# which the formula time limit uses).
+@pytest.mark.timeout(120, method="thread")
 @pytest.mark.parametrize("formula, message", [
     ("((((9**64)**64)**64)**64)**64", "too large"),
     ("x*((((9**64)**-64)**64)**64)", "too small"),
@@ -99,7 +101,7 @@ def test_constants_are_bounded_by_a_float_before_sympy_computes_them(formula, me
         actlab.expression(formula)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(120, method="thread")
 def test_kinks_of_a_cubic_condition_are_found_numerically():
     # SymPy's solve took minutes on |x^3 - x| = 1; the kinks are the real roots of
     # x^3 - x - 1 and x^3 - x + 1 (numpy's companion-matrix roots as the reference).
@@ -137,3 +139,23 @@ def test_cli_refuses_in_one_line(text):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.timeout(120, method="thread")
+def test_sympy_work_on_one_formula_has_a_time_limit(monkeypatch):
+    import signal
+
+    from actlab.catalog.time_budget import VARIABLE
+
+    # The second derivative of erf nested 62 times takes SymPy many seconds.
+    nested = "erf(" * 62 + "x" + ")" * 62
+    monkeypatch.setenv(VARIABLE, "0.5")
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ExpressionError, match=r"takes longer than 0.5 s.*ACTLAB_FORMULA_SECONDS"):
+        actlab.expression(nested)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    actlab.expression("x*tanh(x) + 0.5")  # small formulas fit easily
+    monkeypatch.setenv(VARIABLE, "never")
+    with pytest.raises(ExpressionError, match="ACTLAB_FORMULA_SECONDS must be"):
+        actlab.expression("x*tanh(x) + 0.25")

@@ -16,7 +16,9 @@ from scipy.special import softmax
 SEED_004_SOFTMAX = [0.024, 0.064, 0.175, 0.475, 0.024, 0.064, 0.175]
 #: SymPy's solve() of this degree-36 polynomial (the formula's kink search) takes minutes
 #: (a degree-24 one took 45 s on a busy 2-core machine).
-SLOW_FORMULA = "abs((x**2+1)**18 - (x**3+2)**11 + x)"
+# SymPy's second derivative of erf nested 62 times takes many seconds (its cost grows with
+# the square of the nesting), past the playground's 3 s.
+SLOW_FORMULA = "erf(" * 62 + "x" + ")" * 62
 
 
 def q(**params) -> str:

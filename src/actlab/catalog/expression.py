@@ -31,6 +31,7 @@ from actlab.catalog.call_text import (
     shown,
 )
 from actlab.catalog.spec import INF, ActivationSpec, Param, Properties
+from actlab.catalog.time_budget import time_budget
 from actlab.errors import ExpressionError, ParameterError
 
 Tensor = torch.Tensor
@@ -670,7 +671,8 @@ def _estimate_properties(f: Callable[[Tensor], Tensor], df: Callable[[Tensor], T
 @functools.lru_cache(maxsize=256)
 def _cached_spec(formula: str, params: tuple[tuple[str, float], ...]) -> ActivationSpec:
     try:
-        return _build_spec(formula, params)
+        with time_budget(f"formula {_clip_text(repr(formula), 80)}"):
+            return _build_spec(formula, params)
     except ExpressionError:
         raise
     except (ArithmeticError, TypeError, ValueError, AttributeError, RecursionError) as err:
