@@ -115,7 +115,9 @@ def test_sigterm_and_ctrl_c_stop_the_study_and_its_workers(how, tmp_path: Path):
             os.killpg(driver.pid, signal.SIGINT)
         _, stderr = driver.communicate(timeout=60)
         assert driver.returncode == 1
-        assert stderr.strip().splitlines() == ["error: interrupted"], stderr
+        # (TensorFlow, imported by the workers' TensorBoard logging, may log above it.)
+        assert stderr.strip().splitlines()[-1] == "error: interrupted", stderr
+        assert "Traceback" not in stderr
         gone, alive = psutil.wait_procs(processes, timeout=DEATH_TIMEOUT_S)
         assert alive == []
     finally:
