@@ -339,7 +339,8 @@ def _squareplus_forward(x: T, b: float) -> T:
     h = _squareplus_root(x, b)
     # For x < 0, (x + h)/2 cancels; b/(2(h − x)) is the same number, computed stably.
     below = b / (2 * torch.where(x < 0, h - x, torch.ones_like(x)))
-    return torch.where(x >= 0, (x + h) / 2, below)
+    # x/2 + h/2, not (x + h)/2: the sum overflows near the dtype's maximum.
+    return torch.where(x >= 0, x / 2 + h / 2, below)
 
 
 def _squareplus_derivative(x: T, b: float) -> T:

@@ -75,7 +75,8 @@ SERLU_ALPHA = 2.90427
 
 def _serlu_forward(x: T, scale: float, alpha: float) -> T:
     xn = _negative(x)
-    left = scale * alpha * xn * torch.exp(xn)
+    # x·eˣ first: λα·x alone overflows near the dtype's minimum (then ·0 is nan).
+    left = scale * alpha * (xn * torch.exp(xn))
     return at_infinity(torch.where(x >= 0, scale * x, left), x, 0.0, INF)
 
 

@@ -283,7 +283,8 @@ def _pflu_parts(x: T) -> tuple[T, T]:
 def _pflu_forward(x: T) -> T:
     h, t = _pflu_parts(x)
     # x(1 + t)/2; for x < 0, 1 + t = 1/(h(h − x)) avoids the cancellation of 1 + t.
-    y = torch.where(x < 0, t / (2 * (h - x)), x * (1 + t) / 2)
+    # x·((1 + t)/2): x·(1 + t) would overflow near the dtype's maximum.
+    y = torch.where(x < 0, t / (2 * (h - x)), x * ((1 + t) / 2))
     return at_infinity(y, x, 0.0, INF)
 
 

@@ -99,7 +99,12 @@ def _snake_forward(x: T, alpha) -> T:
 def _snake_alpha_gradient(x: T, alpha) -> T:
     # ∂/∂α [sin²(αx)/α] = x·sin(2αx)/α − sin²(αx)/α².
     s = torch.sin(alpha * x)
-    return x * torch.sin(2 * alpha * x) / alpha - s * s / (alpha * alpha)
+    return x * _sin_2ax(x, alpha) / alpha - s * s / (alpha * alpha)
+
+
+def _sin_2ax(x: T, alpha) -> T:
+    # sin(2αx) as 2·sin(αx)·cos(αx): 2αx overflows (sin(inf) = nan) near the dtype's max.
+    return 2 * torch.sin(alpha * x) * torch.cos(alpha * x)
 
 
 SNAKE = ActivationSpec(
@@ -108,8 +113,8 @@ SNAKE = ActivationSpec(
     summary="Snake: x + sin²(αx)/α, monotonic with a periodic ripple (α learned).",
     latex=r"f(x) = x + \frac{\sin^2(\alpha x)}{\alpha}",
     forward=_snake_forward,
-    derivative=lambda x, alpha: 1 + torch.sin(2 * alpha * x),
-    second_derivative=lambda x, alpha: 2 * alpha * torch.cos(2 * alpha * x),
+    derivative=lambda x, alpha: 1 + _sin_2ax(x, alpha),
+    second_derivative=lambda x, alpha: 2 * alpha * (1 - 2 * torch.sin(alpha * x) ** 2),
     param_gradients={"alpha": _snake_alpha_gradient},
     params=(
         Param("alpha", 1.0, "α, the frequency (learned; its initial value in a module)",

@@ -418,13 +418,17 @@ def _tanhexp_forward(x: T) -> T:
 
 
 def _tanhexp_derivative(x: T) -> T:
-    e = torch.exp(torch.clamp(x, max=_TANHEXP_CLIP))
-    return torch.tanh(e) + _zero_at_infinity(x, x * e * _sech2(e))
+    # Beyond the clip sech²(eˣ) is exactly 0, so the clipped x gives the same product
+    # without x·eˣ overflowing first (inf·0 = nan near the dtype's maximum).
+    xc = torch.clamp(x, max=_TANHEXP_CLIP)
+    e = torch.exp(xc)
+    return torch.tanh(e) + _zero_at_infinity(x, xc * e * _sech2(e))
 
 
 def _tanhexp_second_derivative(x: T) -> T:
-    e = torch.exp(torch.clamp(x, max=_TANHEXP_CLIP))
-    return _zero_at_infinity(x, e * _sech2(e) * (2 + x - 2 * x * e * torch.tanh(e)))
+    xc = torch.clamp(x, max=_TANHEXP_CLIP)  # as in the derivative
+    e = torch.exp(xc)
+    return _zero_at_infinity(x, e * _sech2(e) * (2 + xc - 2 * xc * e * torch.tanh(e)))
 
 
 TANHEXP = ActivationSpec(
