@@ -391,8 +391,8 @@ class ActivationSpec:
 
         if self.origin == "expression" and self.source:
             return spec_by_reference, (self.name, self.origin, self.source)
-        if is_builtin(self):
-            return spec_by_reference, (self.name, "catalog", "")
+        if is_builtin(self.canonical):  # a catalog spec, or its variant for one framework
+            return spec_by_reference, (self.name, self.origin, self.source)
         import cloudpickle
 
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
