@@ -255,3 +255,18 @@ def test_a_report_needs_no_user_code_once_the_study_ran(tmp_path: Path):
     (code / "mine.py").unlink()  # the factories are gone; the study folder is enough
     markdown = write_study_report(tmp_path / "out").markdown.read_text()
     assert "| model | mine.py:tiny_net |" in markdown and "| relu | 371 | 2 |" in markdown
+
+
+def test_a_built_in_study_takes_another_model_and_dataset(in_user_code):
+    from actlab.studies import builtin_study
+
+    deep = builtin_study("seed002-deep")
+    assert deep.model_options and "model.depth" in deep.grid  # the MLP's own options
+    assert any(a.model for a in deep.activations)  # SELU's lecun_normal, ...
+    spec = deep.with_overrides(model="mymodels.py:tiny_net", model_options={"hidden": 8},
+                               dataset="mymodels.py:blobs", seeds=[0])
+    assert spec.model == f"{USER_CODE / 'mymodels.py'}:tiny_net"
+    assert spec.model_options == {"hidden": 8} and not any(a.model for a in spec.activations)
+    assert spec.dataset_options == {} and spec.labels == deep.labels
+    assert not any(key.startswith(("model.", "dataset.")) for key in spec.grid)
+    assert "model mymodels.py:tiny_net" in spec.description.replace(str(USER_CODE) + "/", "")
