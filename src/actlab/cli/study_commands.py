@@ -27,6 +27,7 @@ from actlab.studies import (
     run_study,
 )
 from actlab.studies.errors import StudyFailedError
+from actlab.studies.executor_choice import EXECUTORS
 from actlab.studies.spec import StudySpec
 from actlab.studies.store import STORE_FILE, ResultsStore
 from actlab.studies.user_studies import DEFAULT_ACTIVATIONS, DEFAULT_SEEDS, user_study
@@ -127,7 +128,14 @@ def _own_model_spec(model: str | None, dataset: str | None, model_options: dict[
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="The study folder (results store, logs, report); default: "
                    "./actlab-runs/<study name>.")
-@click.option("--workers", "-w", type=int, help="Worker processes (default: one per core).")
+@click.option("--workers", "-w", type=int,
+              help="Trials at the same time: worker processes here (default: one per core), "
+                   "or at most this many Ray tasks.")
+@click.option("--executor", "executor_name", type=click.Choice(EXECUTORS),
+              help="Where trials run: worker processes here (local), or Ray tasks (default: "
+                   "the study's, else local).")
+@click.option("--address", help="The Ray cluster to run on: auto, HOST:PORT or "
+                                "ray://HOST:PORT (default: a local Ray instance).")
 @click.option("--seeds", help="A count (5: seeds 0-4), a list (0,3,7) or a range (10-19).")
 @click.option("--activations", "-a", multiple=True,
               help="Activations to compare instead of the study's (comma-separated; "
@@ -158,7 +166,8 @@ def _own_model_spec(model: str | None, dataset: str | None, model_options: dict[
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary.")
 @click.option("--list", "list_studies", is_flag=True, help="List the built-in studies.")
 def compare_command(study: str | None, spec_file: Path | None, output: Path | None,
-                    workers: int | None, seeds: str | None, activations: tuple[str, ...],
+                    workers: int | None, executor_name: str | None, address: str | None,
+                    seeds: str | None, activations: tuple[str, ...],
                     model: str | None, model_option_pairs: tuple[str, ...],
                     dataset: str | None, dataset_option_pairs: tuple[str, ...],
                     name: str | None,
@@ -208,6 +217,9 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
         spec = dataclasses.replace(spec, data_dir=str(data_dir.resolve()))
     if download is not None:
         spec = dataclasses.replace(spec, download=download)
+    if executor_name is not None or address is not None:
+        spec = dataclasses.replace(spec, executor=spec.executor.with_overrides(
+            name=executor_name, address=address))
     folder = output or default_output_dir(spec)
     run = run_study(spec, folder, workers=workers, progress=False if quiet else None,
                     retry_failed=retry_failed)

@@ -15,3 +15,7 @@ class StudyStoreError(ActlabError):
 
 class StudyFailedError(ActlabError):
     """A study in which no trial finished: every one failed (the report would be empty)."""
+
+
+class ExecutorUnavailableError(ActlabError):
+    """An executor that cannot start: Ray not installed, a cluster that cannot be reached."""

@@ -90,25 +90,39 @@ def run_trial_task(task: TrialTask) -> Mapping[str, Any]:
     if task.output_dir is not None:
         shutil.rmtree(task.output_dir, ignore_errors=True)
     result = run_trial(config, output_dir=task.output_dir, progress=False,
-                       dataset=_cached_dataset(config, task.data_dir, task.download),
-                       write_records=False)
+                       dataset=trial_dataset(task), write_records=False)
     return result.to_dict()
 
 
 _DATASETS: dict[str, Any] = {}
 
 
-def _cached_dataset(config: Any, data_dir: str | None, download: bool) -> Any:
+def dataset_key(task: TrialTask) -> str:
+    """What identifies a trial's dataset: trials with the same key train on the same data."""
+    config = task.config
+    return json.dumps([config.get("dataset"), config.get("data_seed"),
+                       config.get("dataset_options", {}), task.data_dir],
+                      sort_keys=True, default=str)
+
+
+def trial_dataset(task: TrialTask) -> Any:
     """The trial's dataset, loaded once per process (one dataset kept: studies use one)."""
     from actlab.data import load_dataset
+    from actlab.training import TrialConfig
 
-    key = json.dumps([config.dataset, config.data_seed, config.dataset_options, data_dir],
-                     sort_keys=True, default=str)
+    key = dataset_key(task)
     if key not in _DATASETS:
-        _DATASETS.clear()
-        _DATASETS[key] = load_dataset(config.dataset, data_dir=data_dir, seed=config.data_seed,
-                                      download=download, **config.dataset_options)
+        config = TrialConfig.from_validated(dict(task.config))
+        keep_dataset(task, load_dataset(config.dataset, data_dir=task.data_dir,
+                                        seed=config.data_seed, download=task.download,
+                                        **config.dataset_options))
     return _DATASETS[key]
+
+
+def keep_dataset(task: TrialTask, dataset: Any) -> None:
+    """Make `dataset` what trial_dataset gives this task (a dataset shipped to a worker)."""
+    _DATASETS.clear()
+    _DATASETS[dataset_key(task)] = dataset
 
 
 def execute(trial_function: TrialFunction, task: TrialTask) -> TrialOutcome:

@@ -29,7 +29,8 @@ from actlab.data import DatasetUnavailableError, load_dataset
 from actlab.models.registry import build_model, check_model_input
 from actlab.models.swapping import describe_model
 from actlab.studies.errors import StudyStoreError
-from actlab.studies.executor import Executor, LocalProcessExecutor, TrialOutcome, TrialTask
+from actlab.studies.executor import Executor, TrialOutcome, TrialTask
+from actlab.studies.executor_choice import build_executor
 from actlab.studies.expansion import expand
 from actlab.studies.progress import StudyProgress
 from actlab.studies.spec import StudySpec
@@ -201,7 +202,8 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
               check_inputs: bool = True) -> StudyRun:
     """Run every trial of `spec` that `output_dir`'s store does not have finished.
 
-    `executor` defaults to a LocalProcessExecutor with `workers` processes (one per core);
+    `executor` defaults to the spec's (local worker processes unless it names Ray), with
+    `workers` trials at a time (default: one per core);
     `retry_failed=False` leaves failed trials as they are; `progress` shows the live
     display (default: when stderr is a terminal).
     """
@@ -227,7 +229,7 @@ def run_study(spec: StudySpec, output_dir: str | os.PathLike[str] | None = None,
         counts = {"finished": 0, "failed": 0, "diverged": 0, "nan_loss": 0}
         if todo:
             own = executor is None
-            executor = executor or LocalProcessExecutor(workers)
+            executor = executor or build_executor(spec.executor, workers)
             with StudyProgress(spec.name, len(trials), already_done=len(done),
                                enabled=progress) as display:
                 _run_trials(spec, output_dir, store, todo, executor, display, counts)

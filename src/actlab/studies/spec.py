@@ -6,6 +6,8 @@ A spec is plain data, usually a TOML file (the built-in ones are in `builtin/`):
     activations = ["relu", "elu", "leaky_relu(0.2)",
                    { name = "selu", model = { init = "lecun_normal" } }]
     seeds = 5                        # or a list: [0, 1, 2, 3, 4]
+    executor = "local"               # where trials run: "local" or "ray", or a table
+                                     # (see actlab.studies.executor_choice)
 
     [dataset]                        # or: dataset = "mnist1d"
     name = "mnist1d"                 # data_dir, download, and the loader's own options
@@ -52,6 +54,7 @@ from actlab.errors import ActlabError
 from actlab.limits import MAX_TRIALS, LimitExceededError
 from actlab.models.registry import model_entry, model_names
 from actlab.studies.errors import StudySpecError
+from actlab.studies.executor_choice import ExecutorChoice, read_executor_choice
 from actlab.studies.metrics import DEFAULT_METRIC, METRICS
 from actlab.training.config import ProbeConfig, TrialConfig, TrialConfigError
 from actlab.training.seeding import MAX_SEED
@@ -61,7 +64,7 @@ _MANAGED_FIELDS = frozenset({"dataset", "model", "activation", "activation_param
                              "model_options", "dataset_options", "data_seed", "seed",
                              "probes"})
 _TOP_KEYS = ("name", "description", "question", "dataset", "model", "activations", "seeds",
-             "training", "probes", "grid", "analysis")
+             "training", "probes", "grid", "analysis", "executor")
 _DATASET_KEYS = ("name", "seed", "data_dir", "download")
 #: `[dataset] seed = "trial"`: each trial draws its data with its own seed (seed 000).
 TRIAL_SEED = "trial"
@@ -127,6 +130,7 @@ class StudySpec:
     claim: str = ""
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_source: str = ""
+    executor: ExecutorChoice = field(default_factory=ExecutorChoice)
     source: str = "<spec>"
     #: Every trial (actlab.studies.expansion.Trial), validated when the spec was read;
     #: None for a spec built otherwise (by hand, by dataclasses.replace, from a store).
@@ -157,6 +161,8 @@ class StudySpec:
                          "claim": self.claim, "reference": dict(self.reference),
                          "reference_source": self.reference_source},
         }
+        if self.executor != ExecutorChoice():
+            data["executor"] = self.executor.to_data()
         return data
 
     def with_overrides(self, *, activations: Sequence[str] | None = None,
@@ -372,6 +378,7 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
         reference=_read_reference(read, analysis.get("reference"), labels),
         reference_source=read.text(analysis.get("reference_source", ""),
                                    "analysis.reference_source", allow_empty=True),
+        executor=read_executor_choice(data.get("executor"), read.fail),
         source=source)
     _check_trial_count(read, spec)
     object.__setattr__(spec, "trials", _checked_trials(read, spec))  # frozen: set once
