@@ -1,0 +1,448 @@
+"""The Ray executor on real Ray: a local instance, and a `ray start --head` cluster.
+
+One cluster serves every test of the module (Ray takes seconds to start); the trials are
+tiny. Skipped where Ray is not installed (`pip install actlab[ray]`; scripts/test.sh does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from actlab.studies import (  # noqa: E402 (after the skip)
+    ResultsStore,
+    TrialTask,
+    expand,
+    run_study,
+    study_spec_from_toml,
+)
+from actlab.studies.executor import available_cores, keep_dataset  # noqa: E402
+from actlab.studies.ray_executor import RayExecutor  # noqa: E402
+from support.ray_cluster import SRC_DIR, TESTS_DIR, RayHead  # noqa: E402
+from support.ray_trials import (  # noqa: E402
+    artifact_trial,
+    dataset_fingerprint_trial,
+    hanging_trial,
+    marked_dataset,
+    threads_trial,
+)
+from support.study_trials import dying_trial, scripted_accuracy  # noqa: E402
+
+pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
+
+#: Real trials, small: 2 activations x 1 seed, 40 steps, every probe and TensorBoard on.
+REAL_SPEC = """
+name = "ray-equal"
+activations = ["relu", "tanh"]
+seeds = 1
+[dataset]
+name = "mnist1d"
+[model]
+name = "mlp"
+depth = 2
+width = 32
+[training]
+optimizer = "adam"
+lr = 1e-3
+batch_size = 128
+steps = 40
+device = "cpu"
+[probes]
+eval_every = 20
+eval_samples = 500
+gradient_every = 10
+activation_every = 20
+histogram_every = 20
+probe_samples = 128
+prediction_samples = 4
+tensorboard = true
+"""
+
+SCRIPTED_SPEC = """
+name = "scripted"
+seeds = {seeds}
+activations = {activations}
+dataset = "toy"
+model = "shallow"
+[training]
+epochs = 1
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compile_off():
+    """Compile off, as the Ray executor passes it on: the same numbers on both executors."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ACTLAB_COMPILE", "off")
+        yield
+
+
+@pytest.fixture(scope="module")
+def head():
+    """A `ray start --head` cluster of 2 CPUs for the module; stopped at the end."""
+    cluster = RayHead(cpus=2)
+    try:
+        cluster.wait_ready()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def task(activation: str, seed: int = 0, **config) -> TrialTask:
+    return TrialTask(f"{activation}-{seed}", {"activation": activation, "seed": seed, **config})
+
+
+def run_all(executor, tasks: list[TrialTask]) -> dict:
+    """Submit at most `capacity` at a time, as the runner does; outcomes by trial id."""
+    pending, outcomes, in_flight = list(tasks), {}, 0
+    while pending and in_flight < executor.capacity:
+        executor.submit(pending.pop(0))
+        in_flight += 1
+    for outcome in executor.completed():
+        outcomes[outcome.trial_id] = outcome
+        if pending:
+            executor.submit(pending.pop(0))
+    return outcomes
+
+
+def stored(folder: Path) -> dict:
+    with ResultsStore(folder / "results.sqlite") as store:
+        assert store.integrity_problems() == []
+        return {t.trial_id: (t, store.metric_points(t.trial_id)) for t in store.trials()}
+
+
+# -- a local Ray instance, through the command line ------------------------------------------
+
+
+def test_compare_on_a_local_ray_instance_stores_what_local_processes_store(tmp_path: Path):
+    from click.testing import CliRunner
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from actlab.cli import main
+
+    spec_file = tmp_path / "study.toml"
+    spec_file.write_text(REAL_SPEC)
+    on_ray, local = tmp_path / "ray", tmp_path / "local"
+    runner = CliRunner()
+    result = runner.invoke(main, ["compare", "--spec", str(spec_file), "--executor", "ray",
+                                  "-o", str(on_ray), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert not ray.is_initialized()  # the instance it started is stopped again
+    # One thread per trial on both sides (the Ray default: 1 CPU per trial).
+    result = runner.invoke(main, ["compare", "--spec", str(spec_file), "--workers",
+                                  str(available_cores()), "-o", str(local), "--quiet",
+                                  "--no-report"])
+    assert result.exit_code == 0, result.output
+
+    ray_trials, local_trials = stored(on_ray), stored(local)
+    assert set(ray_trials) == set(local_trials) and len(ray_trials) == 2
+    for trial_id, (trial, points) in ray_trials.items():
+        local_trial, local_points = local_trials[trial_id]
+        assert trial.status == local_trial.status == "finished"
+        # Same machine, one thread each, compile off, the same dataset: the same arithmetic,
+        # so every stored number is identical, not merely close.
+        assert points == local_points and len(points) > 50
+        assert trial.result["final"] == local_trial.result["final"]
+        assert trial.result["history"] == local_trial.result["history"]
+        assert trial.result["histograms"] == local_trial.result["histograms"]
+        folder = Path(trial.result["output_dir"])
+        assert folder.parent == on_ray / "trials"
+        local_folder = Path(local_trial.result["output_dir"])
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        local_files = sorted(str(p.relative_to(local_folder)) for p in local_folder.rglob("*")
+                             if p.is_file())
+        assert [f.split(".out.tfevents")[0] for f in files] == \
+            [f.split(".out.tfevents")[0] for f in local_files]
+        saved = json.loads((folder / "result.json").read_text())
+        assert saved["output_dir"] == str(folder)
+        assert saved["final"] == trial.result["final"]
+        assert "actlab-trial-" not in (folder / "metrics.jsonl").read_text()
+        # TensorBoard reads the events that came home, with the same scalars as locally.
+        events = EventAccumulator(str(folder / "tensorboard")).Reload()
+        local_events = EventAccumulator(str(local_folder / "tensorboard")).Reload()
+        tags = events.Tags()["scalars"]
+        assert tags and tags == local_events.Tags()["scalars"]
+        for tag in tags:
+            assert [(e.step, e.value) for e in events.Scalars(tag)] == \
+                [(e.step, e.value) for e in local_events.Scalars(tag)]
+    assert "relu" in (on_ray / "report.html").read_text()  # the report read what came home
+
+
+# -- a `ray start --head` cluster ------------------------------------------------------------
+
+
+@pytest.fixture(scope="class")
+def joined(head: RayHead):
+    """This process connected to the cluster for a whole class of tests (one Ray job)."""
+    ray.init(address=head.address, logging_level="ERROR", log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.usefixtures("joined")
+class TestExecutorOnACluster:
+    """The executor in a process already connected to the cluster (it keeps the connection):
+    one Ray job for the class, so its worker processes serve every test."""
+
+    def test_trials_run_as_ray_tasks_with_the_cpus_they_ask_for(self, head: RayHead):
+        tasks = [task("relu", s) for s in range(3)] + [task("tanh", 9)]
+        with RayExecutor(head.address, trial_function=threads_trial) as executor:
+            assert executor.capacity == 2  # 2 CPUs, 1 per trial
+            outcomes = run_all(executor, tasks)
+        assert set(outcomes) == {t.trial_id for t in tasks}
+        failed = outcomes["tanh-9"]
+        assert failed.status == "failed" and failed.result is None
+        assert failed.error.splitlines()[0] == "RuntimeError: scripted failure of tanh seed 9"
+        for seed in range(3):
+            outcome = outcomes[f"relu-{seed}"]
+            assert outcome.status == "finished"
+            assert outcome.result["final"]["test_accuracy"] == scripted_accuracy("relu", seed)
+            assert outcome.result["torch_threads"] == 1
+            assert outcome.result["compile_env"] == "off"  # the driver's choice reached it
+            assert outcome.result["pid"] != os.getpid()
+            assert outcome.worker.endswith(f":{outcome.result['pid']}")
+
+        with RayExecutor(head.address, cpus_per_trial=2,
+                         trial_function=threads_trial) as executor:
+            assert executor.capacity == 1
+            outcomes = run_all(executor, [task("relu", 0)])
+        assert outcomes["relu-0"].result["torch_threads"] == 2
+
+    def test_a_trial_folder_comes_home_and_names_the_study_folder(self, head: RayHead,
+                                                                   tmp_path: Path):
+        home = tmp_path / "study" / "trials" / "one"
+        home.mkdir(parents=True)
+        (home / "stale.txt").write_text("from an earlier, killed attempt")
+        with RayExecutor(head.address, trial_function=artifact_trial) as executor:
+            executor.submit(TrialTask("one", {"activation": "relu", "seed": 3}, str(home)))
+            [outcome] = list(executor.completed())
+        assert outcome.status == "finished", outcome.error
+        assert outcome.result["output_dir"] == str(home)
+        assert sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()) == [
+            "metrics.jsonl", "result.json", "tensorboard/events.out.tfevents.test"]
+        assert (home / "tensorboard" / "events.out.tfevents.test").read_bytes() == \
+            bytes(range(256)) * 4
+        assert json.loads((home / "result.json").read_text()) == {"output_dir": str(home),
+                                                                  "seed": 3}
+        assert json.loads((home / "metrics.jsonl").read_text())["output_dir"] == str(home)
+
+    def test_datasets_reach_workers_through_the_object_store_or_their_own_loaders(
+            self, head: RayHead, monkeypatch: pytest.MonkeyPatch):
+        from actlab.data import load_dataset
+        from actlab.studies import ray_executor
+
+        real = load_dataset("toy", seed=5)
+        outcomes = {}
+        for route, data_seed in (("ship", 5), ("workers", 6), ("auto", 7), ("auto-large", 8)):
+            one = task("relu", 0, dataset="toy", data_seed=data_seed, steps=1)
+            # This process's copy of the dataset is not the one a loader makes: a worker that
+            # trains on it got it from here.
+            keep_dataset(one, marked_dataset(float(data_seed)))
+            if route == "auto-large":
+                monkeypatch.setattr(ray_executor, "SHIP_LIMIT_BYTES", 100)
+            with RayExecutor(head.address, data=route.removesuffix("-large"),
+                             trial_function=dataset_fingerprint_trial) as executor:
+                executor.submit(one)
+                [outcomes[route]] = list(executor.completed())
+        for route, data_seed in (("ship", 5), ("auto", 7)):
+            assert outcomes[route].result["dataset_name"] == "marked"
+            assert outcomes[route].result["train_x_sum"] == 60 * data_seed  # 6 x 10 inputs
+        for route, data_seed in (("workers", 6), ("auto-large", 8)):
+            assert outcomes[route].result["dataset_name"] == real.name
+            mine = load_dataset("toy", seed=data_seed)
+            assert outcomes[route].result["train_x_sum"] == \
+                float(mine.train_x.double().sum())
+
+    def test_a_worker_killed_mid_trial_is_retried(self, head: RayHead, tmp_path: Path):
+        one = task("relu", 0, pid_dir=str(tmp_path))
+        with RayExecutor(head.address, max_retries=2,
+                         trial_function=hanging_trial) as executor:
+            executor.submit(one)
+            deadline = time.monotonic() + 120
+            while not list(tmp_path.glob("*.pid")):
+                assert time.monotonic() < deadline, "the trial never started"
+                time.sleep(0.1)
+            [first] = tmp_path.glob("*.pid")
+            first_pid = int(first.read_text())
+            os.kill(first_pid, signal.SIGKILL)  # as the OOM killer, mid-trial
+            [outcome] = list(executor.completed())
+        assert outcome.status == "finished", outcome.error
+        assert outcome.result["attempt_pids"][0] == first_pid
+        assert outcome.result["attempt_pids"][-1] != first_pid
+
+    def test_a_trial_whose_worker_keeps_dying_fails_with_the_reason(self, head: RayHead):
+        with RayExecutor(head.address, max_retries=1,
+                         trial_function=dying_trial) as executor:
+            outcomes = run_all(executor, [task("die"), task("relu")])
+        assert outcomes["relu-0"].status == "finished"
+        failed = outcomes["die-0"]
+        assert failed.status == "failed"
+        assert failed.error.startswith("the trial's Ray task was lost 2 time(s) (its worker "
+                                       "or node died, or ran out of memory)")
+
+
+def test_compare_on_a_cluster_through_ray_client(head: RayHead, tmp_path: Path):
+    from click.testing import CliRunner
+
+    from actlab.cli import main
+
+    spec_file = tmp_path / "study.toml"
+    spec_file.write_text(REAL_SPEC.replace('["relu", "tanh"]', '["relu"]'))
+    folder = tmp_path / "study"
+    result = CliRunner().invoke(main, ["compare", "--spec", str(spec_file), "--address",
+                                       head.client_address, "-o", str(folder), "--no-report",
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    [(trial, points)] = stored(folder).values()
+    assert trial.status == "finished" and points
+    assert any((Path(trial.result["output_dir"]) / "tensorboard").iterdir())
+    assert not ray.is_initialized()
+
+
+DRIVER = """
+import sys
+sys.path[:0] = [{src!r}, {tests!r}]
+from actlab.studies import run_study, study_spec_from_toml
+from actlab.studies.ray_executor import RayExecutor
+from support.{module} import {function}
+
+spec = study_spec_from_toml({spec!r})
+executor = RayExecutor({address!r}, trial_function={function},
+                       runtime_env={{"env_vars": {env!r}}})
+try:
+    run_study(spec, {folder!r}, executor=executor, progress=False, check_inputs=False)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def start_driver(tmp_path: Path, spec_text: str, folder: Path, address: str, module: str,
+                 function: str, worker_env: dict[str, str]) -> subprocess.Popen:
+    """A study's driver in its own process (and session), running `function` on Ray."""
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER.format(src=str(SRC_DIR), tests=str(TESTS_DIR), spec=spec_text,
+                                    folder=str(folder), address=address, module=module,
+                                    function=function, env=worker_env))
+    return subprocess.Popen([sys.executable, str(script)], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def finished_count(path: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM trials WHERE status = 'finished'"
+                              ).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_a_killed_driver_resumes_with_only_the_missing_trials(head: RayHead, tmp_path: Path):
+    spec_text = SCRIPTED_SPEC.format(seeds=5, activations='["relu", "sigmoid", "gelu"]')
+    folder = tmp_path / "study"
+    driver = start_driver(tmp_path, spec_text, folder, head.address, "study_trials",
+                          "scripted_trial", {"ACTLAB_TEST_TRIAL_SECONDS": "0.5"})
+    store_path = folder / "results.sqlite"
+    deadline = time.monotonic() + 180
+    try:
+        while finished_count(store_path) < 3:
+            assert driver.poll() is None, driver.stdout.read().decode()
+            assert time.monotonic() < deadline, "the study stored nothing in 3 minutes"
+            time.sleep(0.05)
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+    with ResultsStore(store_path) as store:
+        before = {t.trial_id: t for t in store.trials()}
+    finished = {i for i, t in before.items() if t.status == "finished"}
+    assert 3 <= len(finished) < 15
+
+    spec = study_spec_from_toml(spec_text)
+    from support.study_trials import scripted_trial
+
+    with RayExecutor(head.address, trial_function=scripted_trial) as executor:
+        run = run_study(spec, folder, executor=executor, progress=False, check_inputs=False)
+    assert run.already_finished == len(finished) and run.ran == 15 - len(finished)
+    assert run.complete and run.failed == 0
+    assert not ray.is_initialized()  # the executor's own connection is closed again
+    after = stored(folder)
+    assert {i for i in after} == {t.trial_id for t in expand(spec)}
+    for trial_id in finished:  # what the killed driver stored is kept as it was
+        assert after[trial_id][0].result == before[trial_id].result
+        assert after[trial_id][0].attempts == 1
+
+
+def test_ctrl_c_cancels_the_trials_in_flight(head: RayHead, tmp_path: Path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    spec_text = SCRIPTED_SPEC.format(seeds=3, activations='["relu"]')
+    folder = tmp_path / "study"
+    driver = start_driver(tmp_path, spec_text, folder, head.address, "ray_trials",
+                          "hanging_trial", {"ACTLAB_TEST_PID_DIR": str(pid_dir),
+                                            "ACTLAB_TEST_ALWAYS_HANG": "1"})
+    deadline = time.monotonic() + 180
+    try:
+        while len(list(pid_dir.glob("*.pid"))) < 2:
+            assert driver.poll() is None, driver.stdout.read().decode()
+            assert time.monotonic() < deadline, "the trials never started"
+            time.sleep(0.1)
+        pids = [int(p.read_text()) for p in pid_dir.glob("*.pid")]
+        os.kill(driver.pid, signal.SIGINT)
+        assert driver.wait(timeout=60) == 130, driver.stdout.read().decode()
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "a cancelled trial is still running"
+        time.sleep(0.2)
+    with ResultsStore(folder / "results.sqlite") as store:
+        statuses = store.statuses()
+    assert sorted(statuses.values()) == ["running", "running"]  # run again next time
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed worker may linger as a zombie until its parent (the raylet) reaps it.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_run_study_uses_the_specs_ray_executor(head: RayHead, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch):
+    from support.study_trials import scripted_trial
+
+    spec = study_spec_from_toml(SCRIPTED_SPEC.format(seeds=2, activations='["relu"]') +
+                                f'[executor]\nname = "ray"\naddress = "{head.address}"\n'
+                                f"workers = 1\n")
+    built = []
+    original = RayExecutor.__init__
+
+    def recording_init(self, *args, **kwargs):
+        kwargs["trial_function"] = scripted_trial
+        original(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(RayExecutor, "__init__", recording_init)
+    run = run_study(spec, tmp_path / "study", progress=False, check_inputs=False)
+    assert run.complete and run.finished == 2
+    [executor] = built
+    assert executor.address == head.address and executor.max_trials == 1
+    assert not ray.is_initialized()
