@@ -304,7 +304,7 @@ def test_compare_on_a_cluster_through_ray_client(head: RayHead, tmp_path: Path):
     result = CliRunner().invoke(main, ["compare", "--spec", str(spec_file), "--address",
                                        head.client_address, "-o", str(folder), "--no-report",
                                        "--quiet"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output + head.client_server_logs()
     [(trial, points)] = stored(folder).values()
     assert trial.status == "finished" and points
     assert any((Path(trial.result["output_dir"]) / "tensorboard").iterdir())
@@ -446,3 +446,20 @@ def test_run_study_uses_the_specs_ray_executor(head: RayHead, tmp_path: Path,
     [executor] = built
     assert executor.address == head.address and executor.max_trials == 1
     assert not ray.is_initialized()
+
+
+def test_a_ray_client_server_that_keeps_dying_is_tried_three_times(
+        head: RayHead, monkeypatch: pytest.MonkeyPatch):
+    from actlab.studies.errors import ExecutorUnavailableError
+
+    attempts = []
+
+    def failing_init(**options):
+        attempts.append(options["address"])
+        raise ConnectionAbortedError("Initialization failure from server:\nTraceback ...")
+
+    monkeypatch.setattr(ray, "init", failing_init)
+    with pytest.raises(ExecutorUnavailableError, match="Ray Client server failed to start 3 "
+                                                       "times"):
+        RayExecutor(head.client_address).capacity  # noqa: B018 (connecting is tested)
+    assert attempts == [head.client_address] * 3

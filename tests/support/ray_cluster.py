@@ -70,6 +70,12 @@ class RayHead:
                 raise RuntimeError(f"the Ray head did not come up: {check.stderr[-2000:]!r}")
             time.sleep(1)
 
+    def client_server_logs(self) -> str:
+        """The Ray Client servers' logs (what to read when a ray:// connection fails)."""
+        logs = Path(self.temp_dir) / "session_latest" / "logs"
+        return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-4000:]}"
+                         for path in sorted(logs.glob("ray_client_server*")))
+
     def read_log(self) -> str:
         return (Path(self.temp_dir) / "ray-start.log").read_text(errors="replace")[-3000:]
 

@@ -74,6 +74,8 @@ RESOURCES_REFRESH_S = 5.0
 #: Text files of a trial's folder that may name the folder itself.
 _RELOCATED_SUFFIXES = (".json", ".jsonl")
 _CUDA_INDEX = re.compile(r"cuda:(\d+)")
+#: Connections tried through Ray Client before giving up.
+CLIENT_ATTEMPTS = 3
 #: Ray's own setting: how many times a driver tries to reach the cluster's GCS (default 20).
 GCS_WAIT_ENV = "RAY_gcs_server_port_wait_time_s"
 
@@ -139,6 +141,11 @@ class RayExecutor(Executor):
             self._task_env = env or None
         else:
             options: dict[str, Any] = {"runtime_env": env or None, "log_to_driver": False}
+            if self.address is not None and self.address.startswith("ray://"):
+                # Through Ray Client the environment goes with each task: Ray 2.60's client
+                # server fails to start for a job-level runtime_env once a task has used it.
+                options["runtime_env"] = None
+                self._task_env = env or None
             if self.address is None:
                 # "local": a new instance, never one that `ray start` left running here.
                 options.update(address="local", num_cpus=available_cores(), include_dashboard=False,
@@ -146,13 +153,26 @@ class RayExecutor(Executor):
             else:
                 check_reachable(self.address)
                 options.update(address=self.address, logging_level=logging.WARNING)
-            try:
-                with _one_gcs_attempt():
-                    ray.init(**options)
-            except Exception as err:  # Ray raises ConnectionError, RuntimeError, ValueError...
-                where = ("start a local Ray instance" if self.address is None else
-                         f"connect to the Ray cluster at {self.address}")
-                raise ExecutorUnavailableError(f"cannot {where}: {_first_line(err)}") from None
+            for attempt in range(CLIENT_ATTEMPTS):
+                try:
+                    with _one_gcs_attempt():
+                        ray.init(**options)
+                    break
+                except ConnectionAbortedError:
+                    # Ray Client: the cluster's server for this connection died as it started
+                    # (it happens now and then on a loaded head); a new connection gets a new
+                    # one.
+                    ray.shutdown()
+                    if attempt + 1 == CLIENT_ATTEMPTS:
+                        raise ExecutorUnavailableError(
+                            f"cannot connect to the Ray cluster at {self.address}: its Ray "
+                            f"Client server failed to start {CLIENT_ATTEMPTS} times (see "
+                            f"ray_client_server*.err in the head's Ray logs)") from None
+                except Exception as err:  # Ray raises ConnectionError, RuntimeError...
+                    where = ("start a local Ray instance" if self.address is None else
+                             f"connect to the Ray cluster at {self.address}")
+                    raise ExecutorUnavailableError(f"cannot {where}: {_first_line(err)}"
+                                                   ) from None
             self._owns_connection = True
         self._ray = ray
         self._remote = ray.remote(run_trial_on_worker)
@@ -421,5 +441,10 @@ def dataset_bytes(dataset: Any) -> int:
 
 
 def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+    """The error's type and its message's first line (with the next one when it ends in ':')."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    text = lines[0] if not lines[0].endswith(":") or len(lines) < 2 else \
+        f"{lines[0]} {lines[1]}"
+    return f"{type(err).__name__}: {text[:400]}"
