@@ -68,6 +68,9 @@ prediction_samples = 4
 tensorboard = true
 """
 
+#: What differs between two runs of the same trial: its times and where it wrote.
+VARYING_RESULT_KEYS = {"wall_time_s", "timings", "output_dir"}
+
 SCRIPTED_SPEC = """
 name = "scripted"
 seeds = {seeds}
@@ -80,10 +83,10 @@ epochs = 1
 
 
 @pytest.fixture(scope="module", autouse=True)
-def compile_off():
-    """Compile off, as the Ray executor passes it on: the same numbers on both executors."""
+def kernel_preference():
+    """A kernel preference set in the driver's environment (the Ray executor passes it on)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ACTLAB_COMPILE", "off")
+        patch.setenv("ACTLAB_KERNELS", "speed")
         yield
 
 
@@ -149,24 +152,21 @@ def test_compare_on_a_local_ray_instance_stores_what_local_processes_store(tmp_p
     for trial_id, (trial, points) in ray_trials.items():
         local_trial, local_points = local_trials[trial_id]
         assert trial.status == local_trial.status == "finished"
-        # Same machine, one thread each, compile off, the same dataset: the same arithmetic,
+        # Same machine, one thread each, the same kernels and dataset: the same arithmetic,
         # so every stored number is identical, not merely close.
         assert points == local_points and len(points) > 50
-        assert trial.result["final"] == local_trial.result["final"]
-        assert trial.result["history"] == local_trial.result["history"]
-        assert trial.result["histograms"] == local_trial.result["histograms"]
+        summary, local_summary = (
+            {k: v for k, v in t.result.items() if k not in VARYING_RESULT_KEYS}
+            for t in (trial, local_trial))
+        assert summary == local_summary and summary["final"]["test_accuracy"] is not None
         folder = Path(trial.result["output_dir"])
         assert folder.parent == on_ray / "trials"
         local_folder = Path(local_trial.result["output_dir"])
         files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
         local_files = sorted(str(p.relative_to(local_folder)) for p in local_folder.rglob("*")
                              if p.is_file())
-        assert [f.split(".out.tfevents")[0] for f in files] == \
+        assert files and [f.split(".out.tfevents")[0] for f in files] == \
             [f.split(".out.tfevents")[0] for f in local_files]
-        saved = json.loads((folder / "result.json").read_text())
-        assert saved["output_dir"] == str(folder)
-        assert saved["final"] == trial.result["final"]
-        assert "actlab-trial-" not in (folder / "metrics.jsonl").read_text()
         # TensorBoard reads the events that came home, with the same scalars as locally.
         events = EventAccumulator(str(folder / "tensorboard")).Reload()
         local_events = EventAccumulator(str(local_folder / "tensorboard")).Reload()
@@ -210,7 +210,7 @@ class TestExecutorOnACluster:
             assert outcome.status == "finished"
             assert outcome.result["final"]["test_accuracy"] == scripted_accuracy("relu", seed)
             assert outcome.result["torch_threads"] == 1
-            assert outcome.result["compile_env"] == "off"  # the driver's choice reached it
+            assert outcome.result["kernels_env"] == "speed"  # the driver's choice reached it
             assert outcome.result["pid"] != os.getpid()
             assert outcome.worker.endswith(f":{outcome.result['pid']}")
 
@@ -410,7 +410,8 @@ def test_ctrl_c_cancels_the_trials_in_flight(head: RayHead, tmp_path: Path):
         time.sleep(0.2)
     with ResultsStore(folder / "results.sqlite") as store:
         statuses = store.statuses()
-    assert sorted(statuses.values()) == ["running", "running"]  # run again next time
+    # The two in flight stay running (they run again next time); the third never started.
+    assert sorted(statuses.values()) == ["planned", "running", "running"]
 
 
 def _alive(pid: int) -> bool:

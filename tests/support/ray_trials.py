@@ -65,7 +65,7 @@ def dataset_fingerprint_trial(task: TrialTask) -> dict[str, Any]:
 def threads_trial(task: TrialTask) -> dict[str, Any]:
     """The scripted trial, also reporting the worker's torch threads and environment."""
     result = scripted_trial(task)
-    result["compile_env"] = os.environ.get("ACTLAB_COMPILE")
+    result["kernels_env"] = os.environ.get("ACTLAB_KERNELS")
     return result
 
 

@@ -23,8 +23,9 @@ the results store and records each trial as its task returns, as with local proc
   trial is recorded as failed with the reason. Ctrl-C (or any error in the driver) cancels
   every outstanding task.
 - Workers need actlab, torch and Ray installed (the same versions as the driver), or a
-  `runtime_env` that provides them. $ACTLAB_COMPILE, when set here, is passed to the workers
-  so that a study compiles (or not) wherever it runs.
+  `runtime_env` that provides them. The settings of this process that change how trials
+  compute (FORWARDED_ENV: the kernel preference $ACTLAB_KERNELS) are passed to the workers,
+  so that a study computes the same wherever it runs.
 
 Ray is imported only when the executor first connects.
 """
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from actlab.errors import ParameterError
-from actlab.kernels.compile_policy import ENV_VAR as COMPILE_ENV
+from actlab.kernels.choice import PREFERENCE_ENV_VAR
 from actlab.studies.errors import ExecutorUnavailableError
 from actlab.studies.executor import (
     Executor,
@@ -74,6 +75,8 @@ RESOURCES_REFRESH_S = 5.0
 #: Text files of a trial's folder that may name the folder itself.
 _RELOCATED_SUFFIXES = (".json", ".jsonl")
 _CUDA_INDEX = re.compile(r"cuda:(\d+)")
+#: Settings of the driver's environment that change how a trial computes: workers get them.
+FORWARDED_ENV = (PREFERENCE_ENV_VAR,)
 #: Connections tried through Ray Client before giving up.
 CLIENT_ATTEMPTS = 3
 #: Ray's own setting: how many times a driver tries to reach the cluster's GCS (default 20).
@@ -186,13 +189,11 @@ class RayExecutor(Executor):
         return ray
 
     def _worker_env(self) -> dict[str, Any]:
-        """The runtime_env of the study's tasks: the user's, plus $ACTLAB_COMPILE from here."""
+        """The runtime_env of the study's tasks: the user's, plus FORWARDED_ENV from here."""
         env = {key: value for key, value in self.runtime_env.items()}
-        compile_mode = os.environ.get(COMPILE_ENV)
-        if compile_mode:
-            variables = dict(env.get("env_vars") or {})
-            variables.setdefault(COMPILE_ENV, compile_mode)
-            env["env_vars"] = variables
+        forwarded = {name: os.environ[name] for name in FORWARDED_ENV if os.environ.get(name)}
+        if forwarded:
+            env["env_vars"] = {**forwarded, **dict(env.get("env_vars") or {})}
         return env
 
     def _read_resources(self, *, force: bool = False) -> None:

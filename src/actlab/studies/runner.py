@@ -113,8 +113,14 @@ def claim_store(store: ResultsStore, spec: StudySpec) -> None:
 
 
 def spec_json(spec: StudySpec) -> str:
-    """The spec as the store keeps it (canonical JSON of StudySpec.to_dict())."""
-    return json.dumps(spec.to_dict(), sort_keys=True)
+    """The spec as the store keeps it (canonical JSON of StudySpec.to_dict()).
+
+    Where its trials run is left out: the same study on another executor is the same study
+    (its stored plan stays as it is).
+    """
+    data = spec.to_dict()
+    data.pop("executor", None)
+    return json.dumps(data, sort_keys=True)
 
 
 def plan_study(store: ResultsStore, spec: StudySpec,
