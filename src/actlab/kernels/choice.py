@@ -13,7 +13,7 @@ call path. Kinds:
 - ``reference``: the spec's formula with autograd through every op (no derivative).
 
 To compile, compile the model: ``torch.compile(model)`` traces every implementation
-without a graph break and fuses each forward and backward into one loop.
+without a graph break.
 
 ``auto`` picks by one rule, from the spec, its parameters and the preference alone (never
 the tensor, the time or the call count, so a run gives the same bits every time):

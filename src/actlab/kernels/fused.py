@@ -11,8 +11,7 @@ A `FusedKernel` is a forward formula and a backward that reads only one saved th
 - ``nothing``: a constant derivative (the step function).
 
 `FusedFunction` is their autograd Function. Inside ``torch.compile(model)`` the forward
-and backward formulas are traced like any other code (no graph break), so the compiler
-fuses each into one loop.
+and backward formulas are traced like any other code (no graph break).
 """
 
 from __future__ import annotations
