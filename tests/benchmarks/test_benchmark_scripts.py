@@ -84,3 +84,22 @@ def test_actlab_bench_bad_input_prints_one_line(args, message, tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_compare_puts_two_runs_side_by_side(tmp_path, capsys):
+    import compare_call_overhead
+
+    def run(native_s: float, module_s: float) -> dict:
+        return {"results": [
+            {"label": "relu", "numel": n, "pass": "forward",
+             "variants": {"native": {"min_s": native_s, "median_s": 1.0},
+                          "module": {"min_s": module_s, "median_s": 1.0}}}
+            for n in (64, 1 << 16)]}
+
+    (tmp_path / "b.json").write_text(json.dumps(run(2e-6, 12e-6)))
+    (tmp_path / "a.json").write_text(json.dumps(run(2e-6, 2.5e-6)))
+    assert compare_call_overhead.main([str(tmp_path / "b.json"), str(tmp_path / "a.json"),
+                                       "--pass", "forward"]) == 0
+    out = capsys.readouterr().out
+    # +10 µs before, +0.5 µs after at 64 elements; native/module as a ratio at 2^16.
+    assert "| relu | +10.0 µs → +0.5 µs | 0.17× → 0.80× |" in out
