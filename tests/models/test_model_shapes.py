@@ -136,7 +136,8 @@ def test_unknown_model_and_option():
         build_model("mnist_cnn", "relu", input_shape=(1, 28, 28), num_classes=10, dropout=1.5)
     with pytest.raises(actlab.UnknownActivationError):
         build_model("mlp", "relux", input_shape=(4,), num_classes=2)
-    assert set(model_names()) == {"shallow", "mnist_cnn", "cifar10_cnn", "mlp"}
+    assert set(model_names()) == {"shallow", "mnist_cnn", "cifar10_cnn", "mlp", "mean_field_mlp",
+                                  "mnist1d_mlp", "mnist1d_cnn"}
 
 
 def test_lazy_keras_prelu_is_materialised_before_training():

@@ -15,7 +15,9 @@ from actlab.models.initializers import (
     tf_truncated_normal_,
     variance_scaling_,
 )
+from actlab.models.mean_field_mlp import MeanFieldMLP
 from actlab.models.mlp import MLP
+from actlab.models.mnist1d_models import Mnist1dCNN, Mnist1dMLP
 from actlab.models.mnist_cnn import MnistCNN
 from actlab.models.registry import (
     MODELS,
@@ -30,7 +32,8 @@ from actlab.models.shallow import ShallowDense
 from actlab.models.tensorflow_layers import SameMaxPool2d, local_response_norm_from_tensorflow
 
 __all__ = [
-    "MLP", "MODELS", "ActivationFactory", "ActivationNetwork", "Cifar10CNN", "MnistCNN",
+    "MLP", "MODELS", "ActivationFactory", "ActivationNetwork", "Cifar10CNN", "MeanFieldMLP",
+    "Mnist1dCNN", "Mnist1dMLP", "MnistCNN",
     "ModelEntry", "ModelInputError", "ModelOptionError", "SameMaxPool2d", "ShallowDense",
     "UnknownModelError", "build_model", "check_model_input", "count_parameters",
     "init_layer", "initializer_names", "local_response_norm_from_tensorflow", "model_entry",

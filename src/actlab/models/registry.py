@@ -24,7 +24,15 @@ from actlab.errors import ActlabError
 from actlab.models.activation_sites import ActivationFactory, ActivationLike
 from actlab.models.cifar10_cnn import CIFAR10_CNN_INPUT, Cifar10CNN
 from actlab.models.errors import ModelInputError, ModelOptionError, UnknownModelError
+from actlab.models.mean_field_mlp import MeanFieldMLP
 from actlab.models.mlp import MLP, mlp_widths
+from actlab.models.mnist1d_models import (
+    CNN_CHANNELS,
+    MLP_HIDDEN,
+    Mnist1dCNN,
+    Mnist1dMLP,
+    conv_output_length,
+)
 from actlab.models.mnist_cnn import MNIST_CNN_INPUT, MnistCNN
 from actlab.models.shallow import ShallowDense
 from actlab.models.training_recipe import CIFAR_CROPS, CLASSIFIER_RECIPE, TrainingRecipe
@@ -69,6 +77,32 @@ def _build_mlp(factory: ActivationFactory, input_shape: tuple[int, ...], num_cla
                alpha_dropout: float = 0.0) -> nn.Module:
     return MLP(factory, input_shape, num_classes, mlp_widths(depth, width, widths), init=init,
                bias_init=bias_init, dropout=dropout, alpha_dropout=alpha_dropout)
+
+
+def _build_mean_field_mlp(factory: ActivationFactory, input_shape: tuple[int, ...],
+                          num_classes: int, depth: int = 10, width: int = 100,
+                          sigma_w2: float = 1.0, sigma_b2: float = 0.05) -> nn.Module:
+    return MeanFieldMLP(factory, input_shape, num_classes, mlp_widths(depth, width, None),
+                        sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+
+
+def _build_mnist1d_mlp(factory: ActivationFactory, input_shape: tuple[int, ...],
+                       num_classes: int, hidden: int = MLP_HIDDEN) -> nn.Module:
+    return Mnist1dMLP(factory, input_shape, num_classes, hidden=hidden)
+
+
+def _build_mnist1d_cnn(factory: ActivationFactory, input_shape: tuple[int, ...],
+                       num_classes: int, channels: int = CNN_CHANNELS) -> nn.Module:
+    return Mnist1dCNN(factory, input_shape, num_classes, channels=channels)
+
+
+def _signal(shape: tuple[int, ...]) -> str | None:
+    """A 1-D signal (length,) or one channel of it (1, length), long enough to convolve."""
+    if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1):
+        if conv_output_length(shape[-1]) >= 1:
+            return None
+        return "it needs signals of length >= 3 (its first convolution has kernel 5, padding 1)"
+    return "it takes 1-D signals, shape (length,) or (1, length), such as MNIST-1D's 40"
 
 
 @dataclass(frozen=True)
@@ -117,6 +151,20 @@ MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("mlp", _build_mlp,
                "fully connected: depth x width hidden layers, chosen init, optional dropout",
                "any shape (flattened)", _any_shape, CLASSIFIER_RECIPE),
+    ModelEntry("mean_field_mlp", _build_mean_field_mlp,
+               "deep MLP with W ~ N(0, sigma_w2/fan_in), b ~ N(0, sigma_b2): mean-field init",
+               "any shape (flattened)", _any_shape,
+               # Schoenholz et al. 2017 trained theirs with SGD (learning rate 1e-3).
+               TrainingRecipe("sgd", 1e-3, 128, "cross_entropy")),
+    ModelEntry("mnist1d_mlp", _build_mnist1d_mlp,
+               "MNIST-1D paper's MLP: 100 units, a residual 100-unit layer, linear read-out",
+               "any shape (flattened; MNIST-1D's 40)", _any_shape,
+               # the MNIST-1D paper's train.py: Adam 0.01, batches of 100, no weight decay.
+               TrainingRecipe("adam", 1e-2, 100, "cross_entropy")),
+    ModelEntry("mnist1d_cnn", _build_mnist1d_cnn,
+               "MNIST-1D paper's CNN: 3 strided Conv1d (25 channels), linear read-out",
+               "1-D signals (MNIST-1D's 40)", _signal,
+               TrainingRecipe("adam", 1e-2, 100, "cross_entropy")),
 )
 
 _BY_NAME = {entry.name: entry for entry in MODELS}

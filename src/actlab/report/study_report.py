@@ -27,6 +27,7 @@ import jinja2
 
 from actlab.code_references import display_reference
 from actlab.report.figure_files import OutputPathError, write_atomically
+from actlab.report.study_anchors import anchor_context
 from actlab.report.study_figures import (
     figure_png_base64,
     plot_activation_statistics,
@@ -35,15 +36,20 @@ from actlab.report.study_figures import (
     plot_first_layer_gradients,
     plot_gradient_norms,
 )
+from actlab.report.trainability_plot import plot_trainability
 from actlab.studies.expansion import condition_label
 from actlab.studies.metrics import METRICS, Metric
 from actlab.studies.results import ConditionResults, StudyResults, load_study_results
 from actlab.studies.statistics import Comparison, Summary, format_p, pair_verdict
+from actlab.studies.trainability import PUBLISHED_MULTIPLE, PUBLISHED_SOURCE, trainability_maps
 
 TEMPLATES = Path(__file__).parent / "templates" / "study"
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
 TABLES_DIR = "tables"
+#: A grid with more conditions than this gets no per-condition figures (the page would be
+#: megabytes of plots); its tables and, where it applies, the trainability map remain.
+MAX_FIGURE_CONDITIONS = 12
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,9 @@ def _reference(condition: ConditionResults, comparison: Comparison,
                label: str) -> dict[str, Any] | None:
     """A published single value (seed 003's) and whether our interval contains it."""
     spec = condition.spec
-    if comparison.metric.name != spec.metric or label not in spec.reference:
+    value = spec.reference_value(label, condition.label)
+    if comparison.metric.name != spec.metric or value is None:
         return None
-    value = spec.reference[label]
     summary = comparison.summaries[label]
     inside = (summary.ci_low <= value <= summary.ci_high
               if math.isfinite(summary.ci_low) else None)
@@ -238,6 +244,7 @@ def _section(index: int, condition: ConditionResults, include_figures: bool, *,
                       for s in expected.steps]},
         "all_metrics": _all_metrics_rows(condition),
         "milestones": [] if pooled else _milestone_rows(condition),
+        "milestone_metric": primary.metric.title.removeprefix("final "),
         "figures": _figures(condition) if include_figures else [],
         "paired_seeds": len(primary.paired_seeds),
     }
@@ -331,17 +338,64 @@ def _model_context(results: StudyResults) -> dict[str, Any] | None:
     }
 
 
+def _number(value: float, digits: int = 3) -> str:
+    if not math.isfinite(value):
+        return "∞" if value == math.inf else "–"
+    return f"{value:.{digits}g}"
+
+
+def _trainability(results: StudyResults, include_figures: bool) -> list[dict[str, Any]]:
+    """The (σ_w², depth) maps of an edge-of-chaos study, checked against Schoenholz's line."""
+    out = []
+    for tmap in trainability_maps(results):
+        columns = []
+        for check in tmap.columns():
+            low, high = check.multiple_range
+            columns.append({
+                "sigma_w2": f"{check.sigma_w2:g}", "xi_c": _number(check.xi_c),
+                "line": _number(PUBLISHED_MULTIPLE * check.xi_c),
+                "deepest": check.deepest_trainable if check.deepest_trainable is not None
+                else "none",
+                "failing": check.shallowest_failing if check.shallowest_failing is not None
+                else "none",
+                "range": f"[{_number(low, 2)}, {_number(high, 2)}]",
+                "verdict": check.verdict()})
+        low, high = tmap.multiple_range()
+        consistent = sum(1 for c in columns if c["verdict"] == "consistent")
+        if math.isfinite(low) and low <= high:
+            where = "inside" if low <= PUBLISHED_MULTIPLE <= high else "outside"
+            summary = (f"Every σ_w² column agrees with a boundary L = a·ξ_c for a between "
+                       f"{_number(low, 2)} and {_number(high, 2)}; the published "
+                       f"a = {PUBLISHED_MULTIPLE:g} is {where} that range.")
+        else:
+            summary = ("No single multiple of ξ_c separates the trainable from the "
+                       "untrainable cells in every σ_w² column.")
+        summary += (f" {consistent} of {len(columns)} columns are consistent with "
+                    f"L = {PUBLISHED_MULTIPLE:g} ξ_c.")
+        out.append({
+            "label": tmap.label, "activation": tmap.activation, "sigma_b2": tmap.sigma_b2,
+            "threshold": f"{tmap.threshold:.2f}", "chance": f"{tmap.chance:.2f}",
+            "columns": columns, "summary": summary,
+            "png": figure_png_base64(plot_trainability(tmap)) if include_figures else None})
+    return out
+
+
 def _context(results: StudyResults, include_figures: bool = True) -> dict[str, Any]:
     from actlab import __version__
 
     spec = results.spec
     records = results.records
+    figures = include_figures and len(results.conditions) <= MAX_FIGURE_CONDITIONS
+    anchors = anchor_context(results)
+    anchors["trainability"] = _trainability(results, include_figures)
+    anchors["trainability_source"] = PUBLISHED_SOURCE
     return {
         "spec": spec, "version": __version__, "headline": headline(results),
         "generated": datetime.datetime.now().isoformat(timespec="seconds"),
-        "protocol": _protocol(results) + kernel_rows(results),
+        "protocol": _protocol(results) + kernel_rows(results), "anchors": anchors,
         "model": _model_context(results),
-        "sections": [_section(i, c, include_figures)
+        "figures_left_out": include_figures and not figures,
+        "sections": [_section(i, c, figures)
                      for i, c in enumerate(results.conditions, start=1)]
         + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),
         "counts": {"total": len(records), "finished": results.count("finished"),

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from actlab.studies.spec import TRIAL_SEED, ActivationEntry, StudySpec
+from actlab.studies.spec import MODEL_GRID_KEY, TRIAL_SEED, ActivationEntry, StudySpec
 from actlab.studies.store import Condition, PlannedTrial, condition_label
 from actlab.training.config import ProbeConfig, TrialConfig
 
@@ -71,12 +71,16 @@ def trial_definition(spec: StudySpec, entry: ActivationEntry, condition: Conditi
     model_options = dict(spec.model_options)
     dataset_options = dict(spec.dataset_options)
     sections = {"training": training, "model": model_options, "dataset": dataset_options}
+    model = spec.model
     for key, value in condition:
+        if key == MODEL_GRID_KEY:
+            model = value
+            continue
         section, _, option = key.partition(".")
         sections[section][option] = value
     model_options.update(entry.model)
     training.update(entry.training)
-    definition = {"dataset": spec.dataset, "model": spec.model, "activation": entry.name,
+    definition = {"dataset": spec.dataset, "model": model, "activation": entry.name,
                   "activation_params": dict(entry.params), "model_options": model_options,
                   "dataset_options": dataset_options, "seed": seed,
                   "probes": dict(spec.probes), **training}

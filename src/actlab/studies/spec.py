@@ -25,6 +25,7 @@ A spec is plain data, usually a TOML file (the built-in ones are in `builtin/`):
 
     [grid]                           # every combination becomes its own condition
     "model.depth" = [8, 16]
+    # model = ["mnist1d_mlp", "mnist1d_cnn"]   # the model itself can be a grid key
 
     [analysis]
     metric = "test_accuracy"
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import math
 import re
 import tomllib
@@ -71,6 +73,8 @@ TRIAL_SEED = "trial"
 _ACTIVATION_KEYS = ("name", "label", "params", "model", "training")
 _ANALYSIS_KEYS = ("metric", "expected_ranking", "claim", "reference", "reference_source")
 _GRID_SECTIONS = ("model", "training", "dataset")
+#: A grid key naming no option: the model itself (`model = ["mnist1d_mlp", "mnist1d_cnn"]`).
+MODEL_GRID_KEY = "model"
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -128,7 +132,7 @@ class StudySpec:
     metric: str = DEFAULT_METRIC
     expected_ranking: tuple[str, ...] = ()
     claim: str = ""
-    reference: Mapping[str, float] = field(default_factory=dict)
+    reference: Mapping[str, float | Mapping[str, float]] = field(default_factory=dict)
     reference_source: str = ""
     executor: ExecutorChoice = field(default_factory=ExecutorChoice)
     source: str = "<spec>"
@@ -141,6 +145,13 @@ class StudySpec:
     def labels(self) -> tuple[str, ...]:
         """The activations' labels, in spec order."""
         return tuple(a.label for a in self.activations)
+
+    def reference_value(self, label: str, condition: str = "") -> float | None:
+        """The published value for an activation in a grid condition (by its label), if any."""
+        value = self.reference.get(label)
+        if isinstance(value, Mapping):
+            return value.get(condition)
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as the plain data a TOML file holds (reads back with study_spec_from_dict)."""
@@ -158,7 +169,9 @@ class StudySpec:
             "seeds": list(self.seeds), "training": dict(self.training),
             "probes": dict(self.probes), "grid": {k: list(v) for k, v in self.grid.items()},
             "analysis": {"metric": self.metric, "expected_ranking": list(self.expected_ranking),
-                         "claim": self.claim, "reference": dict(self.reference),
+                         "claim": self.claim,
+                         "reference": {k: dict(v) if isinstance(v, Mapping) else v
+                                       for k, v in self.reference.items()},
                          "reference_source": self.reference_source},
         }
         if self.executor != ExecutorChoice():
@@ -237,6 +250,12 @@ class StudySpec:
             changes += [f"{key} = {value}" for key, value in training.items()]
         if name is not None:
             data["name"] = name
+        for label, value in list(data["analysis"]["reference"].items()):
+            if isinstance(value, dict):  # a grid condition this run drops has no reference
+                conditions = set(_condition_labels({k: tuple(v)
+                                                    for k, v in data["grid"].items()}))
+                data["analysis"]["reference"][label] = {
+                    c: v for c, v in value.items() if c in conditions}
         if changes:
             # The description speaks of the original protocol: say what this run changed.
             note = f"This run changes {self.source}: {'; '.join(changes)}."
@@ -332,14 +351,16 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
                           f"got {name!r}")
     dataset, dataset_options, data_seed, data_dir, download = _read_dataset(
         read, data["dataset"], base_dir)
-    model, model_options = _read_model(read, data["model"], base_dir)
-    activations = _read_activations(read, data["activations"], model, base_dir)
+    grid_models = _read_grid_models(read, data.get("grid"))
+    model, model_options = _read_model(read, data["model"], base_dir, grid_models)
+    models = grid_models or (model,)
+    activations = _read_activations(read, data["activations"], models, base_dir)
     seeds = _read_seeds(read, data["seeds"])
     training = _located_loss(read.table(data.get("training"), "training"), base_dir)
     read.check_keys(training, training_fields(), "training.")
     probes = read.table(data.get("probes"), "probes")
     read.check_keys(probes, probe_fields(), "probes.")
-    grid = _read_grid(read, data.get("grid"), model)
+    grid = _read_grid(read, data.get("grid"), models)
     for index, entry in enumerate(activations):
         for section, overrides in (("model", entry.model), ("training", entry.training)):
             for option in overrides:
@@ -375,7 +396,7 @@ def study_spec_from_dict(data: Mapping[str, Any], *, source: str = "<spec>",
         model_options=model_options, training=training, probes=probes, grid=grid,
         metric=metric, expected_ranking=tuple(expected),
         claim=read.text(analysis.get("claim", ""), "analysis.claim", allow_empty=True),
-        reference=_read_reference(read, analysis.get("reference"), labels),
+        reference=_read_reference(read, analysis.get("reference"), labels, grid),
         reference_source=read.text(analysis.get("reference_source", ""),
                                    "analysis.reference_source", allow_empty=True),
         executor=read_executor_choice(data.get("executor"), read.fail),
@@ -396,16 +417,36 @@ def _check_trial_count(read: _Reader, spec: StudySpec) -> None:
         read.fail("grid" if conditions > 1 else "seeds", str(err))
 
 
-def _read_reference(read: _Reader, value: Any, labels: list[str]) -> dict[str, float]:
-    """Published single values to show beside the study's (seed 003's test accuracies)."""
+def _read_reference(read: _Reader, value: Any, labels: list[str],
+                    grid: Mapping[str, tuple[Any, ...]]) -> dict[str, float | dict[str, float]]:
+    """Published values to show beside the study's: per activation label, one number (seed
+    003's test accuracies) or a table of numbers per grid condition, keyed by the
+    condition's label (the MNIST-1D paper's `"model=mnist1d_cnn" = 0.94`)."""
     table = read.table(value, "analysis.reference")
+    out: dict[str, float | dict[str, float]] = {}
     for label, number in table.items():
         if label not in labels:
             read.fail(f"analysis.reference.{label}", f"is not one of the compared activations "
                                                      f"({', '.join(labels)})")
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            read.fail(f"analysis.reference.{label}", f"must be a number, got {_show(number)}")
-    return {label: float(number) for label, number in table.items()}
+        if isinstance(number, Mapping):
+            spec_conditions = _condition_labels(grid)
+            out[label] = {}
+            for condition, inner in number.items():
+                where = f"analysis.reference.{label}.{condition}"
+                if condition not in spec_conditions:
+                    read.fail(where, f"is not a condition of the grid ("
+                                     f"{', '.join(spec_conditions) or 'the study has no grid'})")
+                out[label][condition] = _reference_number(read, inner, where)
+        else:
+            out[label] = _reference_number(read, number, f"analysis.reference.{label}")
+    return out
+
+
+def _reference_number(read: _Reader, number: Any, where: str) -> float:
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        read.fail(where, f"must be a number (or a table of numbers per grid condition), "
+                         f"got {_show(number)}")
+    return float(number)
 
 
 def _read_dataset(read: _Reader, value: Any, base_dir: Path | None
@@ -453,7 +494,8 @@ def _located(name: str, base_dir: Path | None) -> str:
     return name
 
 
-def _read_model(read: _Reader, value: Any, base_dir: Path | None = None
+def _read_model(read: _Reader, value: Any, base_dir: Path | None = None,
+                grid_models: tuple[str, ...] = ()
                 ) -> tuple[str, dict[str, Any]]:
     table = {"name": value} if isinstance(value, str) else read.table(value, "model")
     if "name" not in table:
@@ -463,7 +505,7 @@ def _read_model(read: _Reader, value: Any, base_dir: Path | None = None
     except ActlabError as err:
         read.fail("model.name", str(err))
     options = {k: v for k, v in table.items() if k != "name"}
-    read.check_keys(options, entry.options, "model.")
+    _check_model_options(read, options, grid_models or (entry.name,), "model.")
     return entry.name, options
 
 
@@ -475,7 +517,42 @@ def _located_loss(training: dict[str, Any], base_dir: Path | None) -> dict[str, 
     return training
 
 
-def _read_activations(read: _Reader, value: Any, model: str, base_dir: Path | None = None
+def _check_model_options(read: _Reader, options: Mapping[str, Any], models: tuple[str, ...],
+                         where: str) -> None:
+    """Every option must be one of every model's (a grid over models builds each of them)."""
+    for model in models:
+        read.check_keys(options, model_entry(model).options, where)
+
+
+def _condition_labels(grid: Mapping[str, tuple[Any, ...]]) -> list[str]:
+    from actlab.studies.store import condition_label
+
+    keys = list(grid)
+    return [condition_label(tuple(zip(keys, values, strict=True)))
+            for values in itertools.product(*grid.values())] if grid else []
+
+
+def _read_grid_models(read: _Reader, value: Any) -> tuple[str, ...]:
+    """The canonical model names of a `model` grid key (empty when the grid has none)."""
+    if not isinstance(value, Mapping) or "model" not in value:
+        return ()
+    names = value["model"]
+    if not isinstance(names, list) or not names or \
+            not all(isinstance(name, str) for name in names):
+        read.fail("grid.model", f"must be a non-empty list of model names, got {_show(names)}")
+    models = []
+    for name in names:
+        try:
+            models.append(model_entry(name).name)
+        except ActlabError as err:
+            read.fail("grid.model", str(err))
+    if len(set(models)) != len(models):
+        read.fail("grid.model", f"lists a model twice: {_show(names)}")
+    return tuple(models)
+
+
+def _read_activations(read: _Reader, value: Any, models: tuple[str, ...],
+                      base_dir: Path | None = None
                       ) -> tuple[ActivationEntry, ...]:
     if not isinstance(value, list):
         read.fail("activations", f"must be a list of names or formulas, got {_show(value)}")
@@ -496,7 +573,7 @@ def _read_activations(read: _Reader, value: Any, model: str, base_dir: Path | No
             read.fail(key, f"{text!r} is not an activation actlab can build: {err}")
         label = read.text(table.get("label", text), f"{key}.label").strip()
         model_overrides = read.table(table.get("model"), f"{key}.model")
-        read.check_keys(model_overrides, model_entry(model).options, f"{key}.model.")
+        _check_model_options(read, model_overrides, models, f"{key}.model.")
         training = _located_loss(read.table(table.get("training"), f"{key}.training"),
                                  base_dir)
         read.check_keys(training, training_fields(), f"{key}.training.")
@@ -529,16 +606,21 @@ def _read_seeds(read: _Reader, value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _read_grid(read: _Reader, value: Any, model: str) -> dict[str, tuple[Any, ...]]:
+def _read_grid(read: _Reader, value: Any, models: tuple[str, ...]
+               ) -> dict[str, tuple[Any, ...]]:
     table = read.table(value, "grid")
     grid = {}
     for key, values in table.items():
+        if key == MODEL_GRID_KEY:
+            grid[MODEL_GRID_KEY] = _read_grid_models(read, table)
+            continue
         section, _, option = str(key).partition(".")
         if section not in _GRID_SECTIONS or not option:
             read.fail(f"grid.{key}", "a grid key is section.option with section one of "
-                                     f"{', '.join(_GRID_SECTIONS)} (e.g. \"model.depth\")")
+                                     f"{', '.join(_GRID_SECTIONS)} (e.g. \"model.depth\"), "
+                                     f"or \"model\" (the model itself)")
         if section == "model":
-            read.check_keys({option: None}, model_entry(model).options, "grid.model.")
+            _check_model_options(read, {option: None}, models, "grid.model.")
         elif section == "training":
             read.check_keys({option: None}, training_fields(), "grid.training.")
         if not isinstance(values, list) or not values:

@@ -92,8 +92,8 @@ Condition = tuple[tuple[str, Any], ...]
 
 
 def condition_label(condition: Condition) -> str:
-    """`model.depth=8, training.lr=0.001` → `depth=8, lr=0.001`."""
-    return ", ".join(f"{key.partition('.')[2]}={value}" for key, value in condition)
+    """`model.depth=8, training.lr=0.001` → `depth=8, lr=0.001`; `model=mnist1d_cnn` stays."""
+    return ", ".join(f"{key.partition('.')[2] or key}={value}" for key, value in condition)
 
 
 @dataclass(frozen=True)

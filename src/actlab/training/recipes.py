@@ -2,7 +2,8 @@
 
 Each model's default recipe is part of its registry entry (`actlab.models.registry`):
 seed 000's Keras SGD for shallow, seed 003's Adam 1e-4 for mnist_cnn and SGD 0.1 with
-crops for cifar10_cnn, Adam 1e-3 with cross-entropy for mlp and the user's own models.
+crops for cifar10_cnn, Adam 1e-3 with cross-entropy for mlp and the user's own models,
+Adam 1e-2 in batches of 100 for the MNIST-1D paper's models, SGD 1e-3 for mean_field_mlp.
 """
 
 from __future__ import annotations
