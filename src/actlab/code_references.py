@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from actlab.errors import ParameterError
+from actlab.locations import local_path
 
 _IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 #: The package user files are loaded under (one module per file and content).
@@ -107,7 +108,7 @@ def parse_reference(text: str, base_dir: str | os.PathLike[str] | None = None,
         if not path.is_absolute():
             path = Path(base_dir or os.getcwd()) / path
         path = path.resolve()
-        if not path.is_file():
+        if not local_path(path).is_file():
             raise CodeReferenceError(f"{what} {text!r}: the file {str(path)!r} does not exist"
                                      + ("" if path.suffix == ".py" else
                                         " (a file reference names a .py file)"))
@@ -139,7 +140,9 @@ def load_reference(reference: CodeReference, what: str = "code reference") -> An
 
 
 def _load_file(reference: CodeReference, what: str) -> ModuleType:
-    path = reference.path
+    # The reference keeps the path it was given (its identity); the file is read where it is
+    # on this machine (a Ray worker may hold a shipped copy).
+    path = local_path(reference.path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     stem = re.sub(r"\W", "_", path.stem)
     name = f"{USER_CODE_PACKAGE}.{stem}_{digest}"

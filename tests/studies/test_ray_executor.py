@@ -23,6 +23,7 @@ from actlab.studies import (  # noqa: E402 (after the skip)
     ResultsStore,
     TrialTask,
     expand,
+    load_study_spec,
     run_study,
     study_spec_from_toml,
 )
@@ -70,6 +71,47 @@ tensorboard = true
 
 #: What differs between two runs of the same trial: its times and where it wrote.
 VARYING_RESULT_KEYS = {"wall_time_s", "timings", "output_dir"}
+
+USER_CODE_SPEC = """
+name = "user-code"
+activations = ["relu", "tanh"]
+seeds = 1
+model = "code/usernet.py:net"
+dataset = "code/usernet.py:blobs"
+[training]
+epochs = 1
+batch_size = 32
+device = "cpu"
+[probes]
+tensorboard = false
+"""
+
+
+def write_user_code(folder: Path, marker: str) -> Path:
+    """A user's model and dataset factories in a file that imports its neighbour."""
+    folder.mkdir(parents=True)
+    (folder / "helpers.py").write_text(f"HIDDEN = 8  # {marker}\n")
+    (folder / "usernet.py").write_text(f'''"""The user's own code ({marker})."""
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from helpers import HIDDEN
+
+
+def net(act_layer, num_classes=3, input_shape=(2,)):
+    return nn.Sequential(nn.Flatten(), nn.Linear(input_shape[0], HIDDEN), act_layer(),
+                         nn.Linear(HIDDEN, num_classes))
+
+
+def blobs(n=120, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 3, (n,), generator=generator)
+    points = torch.randn(n, 2, generator=generator) + labels[:, None].float()
+    return TensorDataset(points[:96], labels[:96]), TensorDataset(points[96:], labels[96:])
+''')
+    return folder
+
 
 SCRIPTED_SPEC = """
 name = "scripted"
@@ -264,6 +306,40 @@ class TestExecutorOnACluster:
             mine = load_dataset("toy", seed=data_seed)
             assert outcomes[route].result["train_x_sum"] == \
                 float(mine.train_x.double().sum())
+
+    def test_the_users_code_goes_with_the_tasks(self, head: RayHead, tmp_path: Path):
+        """A study of the user's own model and data files, whose folder is gone by the time
+        the workers build the model: they use the copies that came with the tasks."""
+        import threading
+
+        from support.ray_trials import gated_trial
+
+        code = write_user_code(tmp_path / "code", marker=tmp_path.name)
+        spec_file = tmp_path / "study.toml"
+        spec_file.write_text(USER_CODE_SPEC)
+        spec = load_study_spec(spec_file)
+        gate = tmp_path / "gate"
+        gate.mkdir()
+
+        def take_the_code_away() -> None:
+            deadline = time.monotonic() + 300
+            while len(list(gate.glob("*.waiting"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            code.rename(tmp_path / "elsewhere")
+            (gate / "go").touch()
+
+        remover = threading.Thread(target=take_the_code_away)
+        remover.start()
+        with RayExecutor(head.address, trial_function=gated_trial,
+                         runtime_env={"env_vars": {"ACTLAB_TEST_GATE_DIR": str(gate)}}
+                         ) as executor:
+            run = run_study(spec, tmp_path / "study", executor=executor, progress=False)
+        remover.join()
+        assert not code.exists()
+        assert run.complete and run.finished == 2, stored(tmp_path / "study")
+        for trial, points in stored(tmp_path / "study").values():
+            assert trial.config["model"] == str(code / "usernet.py") + ":net"
+            assert trial.result["final"]["test_accuracy"] is not None and points
 
     def test_a_worker_killed_mid_trial_is_retried(self, head: RayHead, tmp_path: Path):
         one = task("relu", 0, pid_dir=str(tmp_path))

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from actlab.data.dataset import Dataset
-from actlab.studies.executor import TrialTask, trial_dataset
+from actlab.studies.executor import TrialTask, run_trial_task, trial_dataset
 from support.study_trials import fake_result, scripted_trial
 
 
@@ -74,3 +74,19 @@ def marked_dataset(marker: float) -> Dataset:
     x = torch.full((6, 10), marker)
     y = torch.tensor([0, 1, 2, 0, 1, 2])
     return Dataset("marked", x, y, x.clone(), y.clone(), num_classes=3, input_shape=(10,))
+
+
+def gated_trial(task: TrialTask) -> dict[str, Any]:
+    """Say it is waiting, wait for the test's go-ahead (a file), then run the real trial.
+
+    $ACTLAB_TEST_GATE_DIR is where both files are: the test changes the world (removes the
+    user's code folder) between the two.
+    """
+    gate = Path(os.environ["ACTLAB_TEST_GATE_DIR"])
+    (gate / f"{task.trial_id}.waiting").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 300
+    while not (gate / "go").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the test never said go")
+        time.sleep(0.05)
+    return run_trial_task(task)

@@ -30,6 +30,7 @@ import torch
 from actlab.code_references import load_reference, parse_reference
 from actlab.data.dataset import Dataset
 from actlab.errors import ParameterError
+from actlab.locations import local_path
 
 TENSORS_SUFFIX = ".pt"
 #: Beyond this, materialising the data in memory is refused (inputs as float32).
@@ -186,12 +187,12 @@ def user_dataset_loader(text: str) -> tuple[str, str, Callable[..., Dataset]]:
     """
     if is_tensors_file(text):
         path = Path(text).expanduser().resolve()
-        if not path.is_file():
+        if not local_path(path).is_file():
             raise UserDatasetError(f"dataset file {text!r} does not exist")
         canonical = str(path)
 
         def load_file() -> Dataset:
-            return load_tensors_file(canonical)
+            return load_tensors_file(local_path(canonical))
         return canonical, f"tensors saved in {path.name}", load_file
     reference = parse_reference(text, what="dataset")
     factory = load_reference(reference, what="dataset")

@@ -12,13 +12,17 @@ the results store and records each trial as its task returns, as with local proc
   `gpus_per_trial` GPUs when it runs on CUDA (device "cuda", or "auto" on a cluster that has
   GPUs; Ray picks the GPU and shows the task only that one).
 - Nothing assumes a shared filesystem: a task writes its trial's folder (TensorBoard events,
-  metrics.jsonl, result.json) in a scratch folder on its worker and returns it as a tar
-  archive with its outcome; the driver unpacks it into the study folder, where the JSON files
-  name the study's trial folder exactly as a local run's do.
+  and whatever else its trial function writes) in a scratch folder on its worker and
+  returns it as a tar archive with its outcome; the driver unpacks it into the study folder,
+  where JSON files that name the trial's folder name the study's, as a local run's do.
 - Data: "ship" puts each dataset in Ray's object store once (loaded here, as the runner
   already does to check the study); "workers" lets each worker load its own copy (its
   ACTLAB_DATA_DIR, the study's data_dir if that folder exists there, or a download);
   "auto" ships datasets up to SHIP_LIMIT_BYTES.
+- The user's own code and data files that a trial names by path (a model, dataset or loss
+  factory `file.py:name` with the .py files and packages beside it, which it may import;
+  a dataset saved as tensors) go to the workers through the object store, once per
+  study; a worker reads its copy where the trial names the driver's path.
 - A worker or node that dies: Ray runs the task again, up to `max_retries` times, then the
   trial is recorded as failed with the reason. Ctrl-C (or any error in the driver) cancels
   every outstanding task.
@@ -32,6 +36,7 @@ Ray is imported only when the executor first connects.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -52,6 +57,7 @@ from typing import Any
 
 from actlab.errors import ParameterError
 from actlab.kernels.choice import PREFERENCE_ENV_VAR
+from actlab.locations import map_folder
 from actlab.studies.errors import ExecutorUnavailableError
 from actlab.studies.executor import (
     Executor,
@@ -70,6 +76,9 @@ from actlab.studies.executor import (
 SHIP_LIMIT_BYTES = 1 << 30
 #: Shipped datasets kept referenced at once (older ones are dropped when this is exceeded).
 SHIPPED_BYTES_KEPT = 2 << 30
+#: The user files shipped from one folder, at most (a factory's folder with more .py files
+#: than this ships the factory's file alone).
+SHIPPED_FOLDER_LIMIT_BYTES = 64 << 20
 #: How often the cluster's resources are read again (nodes come and go).
 RESOURCES_REFRESH_S = 5.0
 #: Text files of a trial's folder that may name the folder itself.
@@ -122,6 +131,7 @@ class RayExecutor(Executor):
         self._pending: dict[Any, TrialTask] = {}
         self._ready: deque[TrialOutcome] = deque()
         self._shipped: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._shipped_files: dict[tuple[tuple[str, tuple[str, ...]], ...], Any] = {}
         self._gpu_trials = False
         self._slots = 1
         self._resources_read_at = -math.inf
@@ -240,7 +250,8 @@ class RayExecutor(Executor):
             options["runtime_env"] = self._task_env
         threads = max(1, int(self.cpus_per_trial))
         ref = self._remote.options(**options).remote(self.trial_function, task, threads,
-                                                     self._dataset_ref(ray, task))
+                                                     self._dataset_ref(ray, task),
+                                                     self._files_ref(ray, task))
         self._pending[ref] = task
 
     def completed(self) -> Iterator[TrialOutcome]:
@@ -260,6 +271,7 @@ class RayExecutor(Executor):
         pending, self._pending = list(self._pending), {}
         self._ready.clear()
         self._shipped.clear()
+        self._shipped_files.clear()
         if ray is None:
             return
         if cancel:
@@ -311,6 +323,18 @@ class RayExecutor(Executor):
             # they need.
             self._shipped.popitem(last=False)
         return self._shipped[key][0]
+
+    def _files_ref(self, ray: Any, task: TrialTask) -> Any:
+        """The user files the trial names, in the object store (None when it names none)."""
+        folders = user_files(task.config)
+        if not folders:
+            return None
+        key = tuple((str(folder), tuple(str(f) for f in files))
+                    for folder, files in sorted(folders.items()))
+        if key not in self._shipped_files:
+            self._shipped_files[key] = ray.put(
+                {str(folder): pack_files(folder, files) for folder, files in folders.items()})
+        return self._shipped_files[key]
 
     def _collect(self, ref: Any, task: TrialTask) -> TrialOutcome:
         """The outcome of a finished task, its trial's folder unpacked into the study's."""
@@ -371,13 +395,18 @@ def _one_gcs_attempt() -> Iterator[None]:
 
 
 def run_trial_on_worker(trial_function: TrialFunction, task: TrialTask, threads: int,
-                        dataset: Any) -> tuple[TrialOutcome, bytes | None]:
+                        dataset: Any, files: Mapping[str, bytes] | None = None
+                        ) -> tuple[TrialOutcome, bytes | None]:
     """Run one trial in a scratch folder; its outcome and the folder as a tar archive.
 
-    The archive's JSON files name `task.output_dir` (the study's trial folder), not the
-    scratch folder, and so does the result.
+    `files` are the user's files the trial names ({driver's folder: tar archive}): they are
+    unpacked here and read in place of the driver's paths. The archive's JSON files name
+    `task.output_dir` (the study's trial folder), not the scratch folder, and so does the
+    result.
     """
     _use_threads(threads)
+    for folder, archive in (files or {}).items():
+        map_folder(folder, unpack_shipped_files(archive))
     with tempfile.TemporaryDirectory(prefix="actlab-trial-") as scratch:
         folder = os.path.join(scratch, "trial") if task.output_dir is not None else None
         data_dir = task.data_dir if task.data_dir and os.path.isdir(task.data_dir) else None
@@ -393,6 +422,66 @@ def run_trial_on_worker(trial_function: TrialFunction, task: TrialTask, threads:
             return outcome, None
         relocate_text(Path(folder), folder, task.output_dir)
         return outcome, pack_trial_folder(Path(folder))
+
+
+def user_files(config: Mapping[str, Any]) -> dict[Path, list[Path]]:
+    """The user files a trial's config names by path, by folder (see the module docstring)."""
+    from actlab.code_references import is_code_reference
+    from actlab.data.user_datasets import is_tensors_file
+
+    folders: dict[Path, set[Path]] = {}
+    for value in config.values():
+        if not isinstance(value, str):
+            continue
+        if is_tensors_file(value):
+            path = Path(value)
+            folders.setdefault(path.parent, set()).add(path)
+        elif is_code_reference(value):
+            where = value.rpartition(":")[0]
+            if where.endswith(".py") or "/" in where or os.sep in where:
+                path = Path(where)
+                folders.setdefault(path.parent, set()).update(python_files_beside(path))
+    return {folder: sorted(files) for folder, files in folders.items()}
+
+
+def python_files_beside(path: Path) -> list[Path]:
+    """A factory's file, the .py files beside it and the packages there (it may import
+    them); the file alone when that is more than SHIPPED_FOLDER_LIMIT_BYTES."""
+    folder = path.parent
+    files = [p for p in folder.glob("*.py") if p.is_file()]
+    for package in folder.iterdir() if folder.is_dir() else ():
+        if (package / "__init__.py").is_file():
+            files += [p for p in package.rglob("*.py") if p.is_file()]
+    if path not in files:
+        files.append(path)
+    if sum(p.stat().st_size for p in files if p.exists()) > SHIPPED_FOLDER_LIMIT_BYTES:
+        return [path]
+    return files
+
+
+def pack_files(folder: Path, files: list[Path]) -> bytes:
+    """Files of one folder as a gzip'd tar archive, named relative to the folder."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        for path in files:
+            archive.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+    return buffer.getvalue()
+
+
+def unpack_shipped_files(archive: bytes) -> Path:
+    """Unpack shipped user files once per content on this machine; the folder they are in."""
+    digest = hashlib.sha256(archive).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "actlab-shipped" / digest
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=folder.parent))
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            tar.extractall(partial, filter="data")
+        try:
+            partial.rename(folder)  # whole or not at all: another worker may race us
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+    return folder
 
 
 def _use_threads(threads: int) -> None:
