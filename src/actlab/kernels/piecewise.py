@@ -74,14 +74,12 @@ def _between(low: float, high: float) -> Mask:
 
 def _closed_between(low: float, high: float) -> Mask:
     """low ≤ x ≤ high: the linear piece owns its ends (JAX's hard_tanh)."""
-    def inside(x: Tensor) -> Tensor:
-        return _u8(torch.ge, x, low).bitwise_and_(_u8(torch.le, x, high))
-    return Mask(inside, lambda x: _codes(x >= low, x <= high))
+    return lambda x: _u8(torch.ge, x, low).bitwise_and_(_u8(torch.le, x, high))
 
 
 def _at_least(theta: float) -> Mask:
     """x ≥ θ as 0/1 codes (JAX's leaky_relu: the identity piece owns 0)."""
-    return Mask(lambda x: _u8(torch.ge, x, theta), lambda x: _codes(x >= theta))
+    return lambda x: _u8(torch.ge, x, theta)
 
 
 def _clipped_line(slope: float, offset: float) -> Mask:
@@ -90,7 +88,7 @@ def _clipped_line(slope: float, offset: float) -> Mask:
     def inside(x: Tensor) -> Tensor:
         line = x * slope + offset
         return _u8(torch.ge, line, 0.0).bitwise_and_(_u8(torch.le, line, 1.0))
-    return Mask(inside, lambda x: _codes(x * slope + offset >= 0, x * slope + offset <= 1))
+    return inside
 
 
 def _outside(lambd: float) -> Mask:
@@ -165,14 +163,12 @@ def _binary_step(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
 
 def _jax_hardtanh(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     low, high = p["min_val"], p["max_val"]
-    return dataclasses.replace(_masked(spec, p, _closed_between(low, high), (0.0, 1.0)),
-                               value_into=_hardtanh_into(low, high))
+    return _masked(spec, p, _closed_between(low, high), (0.0, 1.0))
 
 
 def _jax_leaky(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
     slope = p["negative_slope"]
-    return dataclasses.replace(_masked(spec, p, _at_least(0.0), (slope, 1.0)),
-                               value_into=_leaky_into(slope))
+    return _masked(spec, p, _at_least(0.0), (slope, 1.0))
 
 
 def _keras2_hard_sigmoid(spec: ActivationSpec, p: Mapping[str, Any]) -> FusedKernel:
