@@ -148,3 +148,27 @@ def test_a_spec_with_a_non_finite_number_is_refused(extra):
 def test_plot_and_theory_sizes_are_bounded(arguments, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     one_line_error(arguments)
+
+
+@pytest.mark.parametrize("activations, words", [
+    ('[{name = "relu", label = "' + "l" * 100_000 + '"}]', "label.*too long"),
+    ('["' + "r" * 100_000 + '"]', "too long"),
+])
+def test_long_names_and_labels_in_a_spec_are_refused(activations, words):
+    text = SPEC.format(seeds=1, extra="").replace('activations = ["relu", "tanh"]',
+                                                  f"activations = {activations}")
+    with pytest.raises(StudySpecError, match=words):
+        study_spec_from_toml(text)
+
+
+def test_a_huge_spec_file_is_refused_before_it_is_read(tmp_path: Path):
+    spec = tmp_path / "huge.toml"
+    spec.write_text(SPEC.format(seeds=1, extra="# " + "x" * 11_000_000))
+    line = one_line_error(["compare", "--spec", str(spec), "--output", str(tmp_path / "s")])
+    assert "too large" in line
+
+
+def test_too_many_plot_inputs_are_refused(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(["transform", "relu", "--inputs", "1," * 20_000])
+    assert "20,000 numbers, at most 10,000" in line

@@ -12,6 +12,7 @@ from actlab.errors import ActlabError
 
 MAX_POINTS = 1_000_000
 MAX_ABS_X = 1e300
+MAX_INPUTS = 10_000
 
 
 class PlotOptionError(ActlabError, ValueError):
@@ -56,6 +57,9 @@ def check_inputs(values: Iterable[Any], *, what: str = "inputs") -> np.ndarray:
         raise PlotOptionError(f"the {what} must be numbers, got {values!r}") from None
     if array.ndim != 1 or array.size == 0:
         raise PlotOptionError(f"the {what} must be a non-empty list of numbers")
+    if array.size > MAX_INPUTS:
+        raise PlotOptionError(f"the {what} are {array.size:,} numbers, at most {MAX_INPUTS:,} "
+                              f"(a plot cannot show more)")
     if not np.all(np.isfinite(array)):
         raise PlotOptionError(f"the {what} must be finite numbers, got {_few(array)}")
     if np.abs(array).max() > MAX_ABS_X:

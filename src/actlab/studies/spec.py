@@ -75,6 +75,10 @@ _ANALYSIS_KEYS = ("metric", "expected_ranking", "claim", "reference", "reference
 _GRID_SECTIONS = ("model", "training", "dataset")
 #: A grid key naming no option: the model itself (`model = ["mnist1d_mlp", "mnist1d_cnn"]`).
 MODEL_GRID_KEY = "model"
+#: The longest name or label, the longest prose (description, claim), the largest file.
+MAX_NAME = 1_000
+MAX_PROSE = 20_000
+MAX_SPEC_BYTES = 10_000_000
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -292,6 +296,10 @@ class _Reader:
         if not isinstance(value, str) or (not allow_empty and not value.strip()):
             self.fail(key, f"must be a {'' if allow_empty else 'non-empty '}string, "
                            f"got {_show(value)}")
+        # Names and labels end up in folder names, tables and plots; prose may be longer.
+        limit = MAX_PROSE if allow_empty else MAX_NAME
+        if len(value) > limit:
+            self.fail(key, f"is too long ({len(value):,} characters, at most {limit:,})")
         return value
 
     def boolean(self, value: Any, key: str) -> bool:
@@ -311,6 +319,9 @@ def load_study_spec(path: str | Path) -> StudySpec:
     if not path.is_file():
         raise StudySpecError(f"study spec {str(path)!r} does not exist" if not path.exists()
                              else f"study spec {str(path)!r} is not a file")
+    if path.stat().st_size > MAX_SPEC_BYTES:
+        raise StudySpecError(f"study spec {str(path)!r} is too large ({path.stat().st_size:,} "
+                             f"bytes, at most {MAX_SPEC_BYTES:,}): a spec is a short text file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
