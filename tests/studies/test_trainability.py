@@ -78,6 +78,9 @@ def test_networks_trained_up_to_six_xi_c_agree_with_the_published_line(tmp_path:
     assert "Schoenholz et al. 2017" in markdown
     assert "the published a = 6 is inside that range" in markdown
     assert "3 of 3 columns are consistent with L = 6 ξ_c" in markdown
+    # One activation over a grid: one table of every condition, no per-condition rankings.
+    assert "## Every condition" in markdown and "only one activation" not in markdown
+    assert "| sigma_w2=1.0, depth=5 | 0.9005 ± " in markdown
 
 
 def test_networks_that_fail_at_two_xi_c_contradict_it(tmp_path: Path):

@@ -251,7 +251,10 @@ def _section(index: int, condition: ConditionResults, include_figures: bool, *,
 
 
 def headline(results: StudyResults) -> str:
-    """One sentence per condition: the ranking on the study's metric and its best entry."""
+    """One sentence per condition: the ranking on the study's metric and its best entry
+    (for one activation over a grid: its best and worst conditions)."""
+    if len(results.spec.activations) == 1 and len(results.conditions) > 1:
+        return _grid_headline(results)
     parts = []
     for condition in results.conditions:
         primary = condition.primary
@@ -262,6 +265,22 @@ def headline(results: StudyResults) -> str:
                      f"{_interval(primary.metric, summary)} (n = {summary.n}); ranking "
                      f"{' > '.join(primary.ranking)}")
     return "; ".join(parts)
+
+
+def _grid_headline(results: StudyResults) -> str:
+    metric = results.metric
+    scored = []
+    for condition in results.conditions:
+        summary = condition.primary.summaries[results.spec.labels[0]]
+        if summary.n:
+            scored.append((summary.mean, condition.label, summary))
+    if not scored:
+        return f"no {metric.title} yet"
+    scored.sort(key=lambda item: item[0], reverse=metric.higher_is_better)
+    (_, best, top), (_, worst, bottom) = scored[0], scored[-1]
+    return (f"{results.spec.labels[0]}: best {metric.title} {_interval(metric, top)} at "
+            f"{best} (n = {top.n}), worst {_interval(metric, bottom)} at {worst} "
+            f"(n = {bottom.n}), over {len(results.conditions)} conditions")
 
 
 def _protocol(results: StudyResults) -> list[tuple[str, str]]:
@@ -368,10 +387,19 @@ def _trainability(results: StudyResults, include_figures: bool) -> list[dict[str
                        f"{_number(low, 2)} and {_number(high, 2)}; the published "
                        f"a = {PUBLISHED_MULTIPLE:g} is {where} that range.")
         else:
+            brackets = [c.multiple_range for c in tmap.columns()
+                        if math.isfinite(c.multiple_range[0]) and c.deepest_trainable
+                        and c.shallowest_failing]
+            spread = (f" Where a column brackets it, the boundary lies between "
+                      f"{_number(min(b[0] for b in brackets), 2)} ξ_c and "
+                      f"{_number(max(b[1] for b in brackets), 2)} ξ_c."
+                      if brackets else "")
             summary = ("No single multiple of ξ_c separates the trainable from the "
-                       "untrainable cells in every σ_w² column.")
+                       "untrainable cells in every σ_w² column." + spread)
         summary += (f" {consistent} of {len(columns)} columns are consistent with "
-                    f"L = {PUBLISHED_MULTIPLE:g} ξ_c.")
+                    f"L = {PUBLISHED_MULTIPLE:g} ξ_c; in the others the networks stop "
+                    f"training at a smaller multiple (\"fails earlier\") or train beyond "
+                    f"it (\"trains deeper\").")
         out.append({
             "label": tmap.label, "activation": tmap.activation, "sigma_b2": tmap.sigma_b2,
             "threshold": f"{tmap.threshold:.2f}", "chance": f"{tmap.chance:.2f}",
@@ -380,12 +408,32 @@ def _trainability(results: StudyResults, include_figures: bool) -> list[dict[str
     return out
 
 
+def _condition_rows(results: StudyResults) -> list[dict[str, Any]]:
+    """Each grid condition of a one-activation study: its metric over seeds."""
+    rows = []
+    for condition in results.conditions:
+        comparison = condition.primary
+        label = comparison.labels[0]
+        summary = comparison.summaries[label]
+        records = condition.records_of(label)
+        rows.append({"condition": condition.label,
+                     "interval": _interval(comparison.metric, summary),
+                     "ci": ("–" if not math.isfinite(summary.ci_low) else
+                            f"[{format_value(comparison.metric, summary.ci_low)}, "
+                            f"{format_value(comparison.metric, summary.ci_high)}]"),
+                     "n": summary.n, "seeds": len(records), "diverged": summary.diverged,
+                     "failed": sum(1 for r in records if r.status == "failed")})
+    return rows
+
+
 def _context(results: StudyResults, include_figures: bool = True) -> dict[str, Any]:
     from actlab import __version__
 
     spec = results.spec
     records = results.records
     figures = include_figures and len(results.conditions) <= MAX_FIGURE_CONDITIONS
+    # One activation over a grid: nothing to rank per condition, one table says it all.
+    compact = len(spec.activations) == 1 and len(results.conditions) > 1
     anchors = anchor_context(results)
     anchors["trainability"] = _trainability(results, include_figures)
     anchors["trainability_source"] = PUBLISHED_SOURCE
@@ -395,8 +443,9 @@ def _context(results: StudyResults, include_figures: bool = True) -> dict[str, A
         "protocol": _protocol(results) + kernel_rows(results), "anchors": anchors,
         "model": _model_context(results),
         "figures_left_out": include_figures and not figures,
-        "sections": [_section(i, c, figures)
-                     for i, c in enumerate(results.conditions, start=1)]
+        "condition_rows": _condition_rows(results) if compact else [],
+        "sections": [] if compact else
+        [_section(i, c, figures) for i, c in enumerate(results.conditions, start=1)]
         + ([_section(0, results.pooled, False, pooled=True)] if results.pooled else []),
         "counts": {"total": len(records), "finished": results.count("finished"),
                    "failed": results.count("failed"), "diverged": len(results.diverged),
