@@ -104,6 +104,9 @@ def test_list_names_every_builtin_study():
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.output.splitlines()]
     assert names[0] == "quick" and "seed002-deep" in names and "seed000-toy" in names
+    lines = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "1 activation x 2 seeds on mnist/mean_field_mlp" in lines["edge-of-chaos"]
+    assert "on mnist1d/mnist1d_mlp+mnist1d_cnn" in lines["mnist1d-paper"]
 
 
 def test_option_parsing():

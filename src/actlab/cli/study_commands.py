@@ -184,8 +184,10 @@ def compare_command(study: str | None, spec_file: Path | None, output: Path | No
     if list_studies:
         for name in builtin_study_names():
             spec = builtin_study(name)
-            click.echo(f"{name:18} {len(spec.activations)} activations x {len(spec.seeds)} "
-                       f"seeds on {spec.dataset}/{spec.model}: {spec.question}")
+            models = "+".join(spec.grid.get("model", (spec.model,)))
+            count = len(spec.activations)
+            click.echo(f"{name:18} {count} activation{'' if count == 1 else 's'} x "
+                       f"{len(spec.seeds)} seeds on {spec.dataset}/{models}: {spec.question}")
         return
     chosen = [item for text in activations for item in split_top_level(text)]
     if activations and not chosen:
