@@ -540,3 +540,28 @@ def test_a_ray_client_server_that_keeps_dying_is_tried_three_times(
                                                        "times"):
         RayExecutor(head.client_address).capacity  # noqa: B018 (connecting is tested)
     assert attempts == [head.client_address] * 3
+
+
+def test_a_registered_spec_trains_on_ray_workers(head: RayHead, tmp_path: Path):
+    # Ray's workers are fresh processes of the cluster: the spec reaches them by value.
+    import torch
+
+    import actlab
+    from actlab.catalog.registry import registry
+
+    actlab.register(actlab.ActivationSpec(
+        name="ray_bent", family="user", summary="x + k|x|", latex=r"f(x) = x + k|x|",
+        forward=lambda x, k: x + k * x.abs(), derivative=lambda x, k: 1 + k * torch.sign(x),
+        params=(actlab.Param("k", 0.3, "weight of |x|"),),
+        properties=actlab.Properties((-float("inf"), float("inf")), smoothness=0)))
+    try:
+        spec = study_spec_from_toml(
+            'name = "ray-user-spec"\ndataset = "toy"\nactivations = ["ray_bent"]\n'
+            'seeds = 1\n[model]\nname = "mlp"\ndepth = 1\nwidth = 4\n[training]\n'
+            'steps = 2\n[probes]\ntensorboard = false\n'
+            f'[executor]\nname = "ray"\naddress = "{head.address}"\nworkers = 1\n')
+        run = run_study(spec, tmp_path / "study", progress=False)
+    finally:
+        registry().unregister("ray_bent")
+    trials = stored(tmp_path / "study")
+    assert run.finished == 1 and run.failed == 0, [t.error for t, _ in trials.values()]

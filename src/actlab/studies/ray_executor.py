@@ -55,6 +55,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from actlab.catalog.registry import user_specs
 from actlab.errors import ParameterError
 from actlab.kernels.choice import PREFERENCE_ENV_VAR
 from actlab.locations import map_folder
@@ -251,7 +252,8 @@ class RayExecutor(Executor):
         threads = max(1, int(self.cpus_per_trial))
         ref = self._remote.options(**options).remote(self.trial_function, task, threads,
                                                      self._dataset_ref(ray, task),
-                                                     self._files_ref(ray, task))
+                                                     self._files_ref(ray, task),
+                                                     tuple(user_specs()))
         self._pending[ref] = task
 
     def completed(self) -> Iterator[TrialOutcome]:
@@ -395,14 +397,15 @@ def _one_gcs_attempt() -> Iterator[None]:
 
 
 def run_trial_on_worker(trial_function: TrialFunction, task: TrialTask, threads: int,
-                        dataset: Any, files: Mapping[str, bytes] | None = None
-                        ) -> tuple[TrialOutcome, bytes | None]:
+                        dataset: Any, files: Mapping[str, bytes] | None = None,
+                        user_specs: tuple[Any, ...] = ()) -> tuple[TrialOutcome, bytes | None]:
     """Run one trial in a scratch folder; its outcome and the folder as a tar archive.
 
     `files` are the user's files the trial names ({driver's folder: tar archive}): they are
-    unpacked here and read in place of the driver's paths. The archive's JSON files name
-    `task.output_dir` (the study's trial folder), not the scratch folder, and so does the
-    result.
+    unpacked here and read in place of the driver's paths. `user_specs`, the specs the
+    driver registered, arrive by value and register themselves here as they are unpickled.
+    The archive's JSON files name `task.output_dir` (the study's trial folder), not the
+    scratch folder, and so does the result.
     """
     _use_threads(threads)
     for folder, archive in (files or {}).items():
