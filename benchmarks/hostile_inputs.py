@@ -56,7 +56,7 @@ class Case:
 
 
 def cli(*args: str, expect: str = "error") -> Case:
-    shown = " ".join(a if len(a) <= 40 else a[:37] + "..." for a in args)
+    shown = " ".join(a if len(a) <= 40 else a[:37] + "..." for a in args).replace("\n", "⏎")
     return Case(f"actlab {shown}", list(args), expect)
 
 
@@ -178,6 +178,12 @@ def size_cases() -> list[Case]:
             "--steps", "1", "--model-option", "depth=100000000000"),
         cli("train", "--dataset", "toy", "--model", "mlp", "--activation", "relu",
             "--steps", "1", "--seed", "99999999999999999999"),
+        cli("train", "--dataset", "toy", "--model", "mlp", "--activation", "relu",
+            "--steps", "1", "--batch-size", "99999999999999999999999"),
+        cli("train", "--dataset", "toy", "--model", "mlp", "--activation", "relu",
+            "--steps", "99999999999999999999999"),
+        cli("toy", "--seed", "99999999999999999999", "--epochs", "1"),
+        cli("compare", "--spec", "SPEC:" + _spec(extra="[probes]\nhistogram_bins = 10000000\n")),
         cli("propagate", "relu", "--width", "100000000", "--output", "OUT"),
         cli("propagate", "relu", "--depth", "1000000000", "--output", "OUT"),
         cli("propagate", "relu", "--seeds", "100000000000000", "--output", "OUT"),

@@ -172,3 +172,22 @@ def test_too_many_plot_inputs_are_refused(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = one_line_error(["transform", "relu", "--inputs", "1," * 20_000])
     assert "20,000 numbers, at most 10,000" in line
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--batch-size", "99999999999999999999999", "batch_size must be at most"),
+    ("--steps", "99999999999999999999999", "steps must be at most"),
+    ("--train-samples", "99999999999999999999999", "train_samples must be at most"),
+])
+def test_counts_beyond_64_bits_are_refused(option, value, words, tmp_path: Path):
+    line = one_line_error(["train", "--dataset", "toy", "--model", "mlp", "--activation",
+                           "relu", "--steps", "1", option, value, "--output", str(tmp_path)]
+                          if option != "--steps" else
+                          ["train", "--dataset", "toy", "--model", "mlp", "--activation",
+                           "relu", option, value, "--output", str(tmp_path)])
+    assert words in line
+
+
+def test_histogram_bins_are_bounded():
+    with pytest.raises(StudySpecError, match="histogram_bins must be at most 10,000"):
+        study_spec_from_toml(SPEC.format(seeds=1, extra="[probes]\nhistogram_bins = 10000000"))

@@ -76,7 +76,7 @@ class ProbeConfig:
         for name in ("gradient_every", "activation_every", "histogram_every",
                      "prediction_samples"):
             _check_whole(name, getattr(self, name), minimum=0)
-        _check_whole("histogram_bins", self.histogram_bins, minimum=2)
+        _check_whole("histogram_bins", self.histogram_bins, minimum=2, maximum=MAX_BINS)
         _check_whole("probe_samples", self.probe_samples, minimum=1)
         if self.eval_every is not None:
             _check_whole("eval_every", self.eval_every, minimum=0)
@@ -271,7 +271,14 @@ def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:
                                f"{', '.join(sorted(known))}")
 
 
-def _check_whole(name: str, value: Any, minimum: int, maximum: int | None = None) -> None:
+#: The most histogram bins (each is stored for every histogram of every probe step).
+MAX_BINS = 10_000
+#: The largest count a trial takes (steps, batch size, samples...): torch's indices are
+#: 64-bit, and 2**53 steps would outlast any machine anyway.
+MAX_WHOLE = 2**53
+
+
+def _check_whole(name: str, value: Any, minimum: int, maximum: int | None = MAX_WHOLE) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise TrialConfigError(f"{name} must be a whole number >= {minimum}, "
                                f"got {str(value)[:40]}")
