@@ -341,6 +341,21 @@ class TestExecutorOnACluster:
             assert trial.config["model"] == str(code / "usernet.py") + ":net"
             assert trial.result["final"]["test_accuracy"] is not None and points
 
+    def test_cuda_trials_on_a_cluster_without_gpus_fail_with_the_reason(self, head: RayHead):
+        from actlab.errors import ParameterError
+
+        with RayExecutor(head.address, trial_function=threads_trial) as executor:
+            executor.submit(task("relu", 0, device="cuda"))
+            executor.submit(task("relu", 1, device="auto"))  # no GPU here: the CPU
+            outcomes = {o.trial_id: o for o in executor.completed()}
+            with pytest.raises(ParameterError, match="say device = \"cuda\""):
+                executor.submit(task("relu", 2, device="cuda:1"))
+        assert outcomes["relu-0"].status == "failed"
+        assert outcomes["relu-0"].error == (
+            "the trial runs on cuda but no node of the Ray cluster has 1 GPU(s); add a GPU "
+            "node or set device = \"cpu\"")
+        assert outcomes["relu-1"].status == "finished"
+
     def test_a_worker_killed_mid_trial_is_retried(self, head: RayHead, tmp_path: Path):
         one = task("relu", 0, pid_dir=str(tmp_path))
         with RayExecutor(head.address, max_retries=2,
