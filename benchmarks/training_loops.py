@@ -20,7 +20,7 @@ Variants, each a fresh model from the same seed, timed in turns (interleaved rou
   (compile time excluded and reported).
 
 (Until issue 15 two more variants measured actlab's per-kernel compiled path and its
-cache blocking with a block thread pool; `results/training_loops.md` keeps those
+cache blocking with a block thread pool; `results/training_loops-before-removals.md` keeps those
 numbers, and the closing note of issue 15 why both were removed.)
 
 Ratios are the variant's step time over the baseline's (``actlab``), of medians over
