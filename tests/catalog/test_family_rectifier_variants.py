@@ -13,6 +13,7 @@ from scipy import integrate
 
 import actlab
 from actlab.catalog import registry
+from support.high_precision import check_against_paper
 
 F64 = torch.float64
 mp.mp.dps = 50
@@ -47,34 +48,11 @@ POINTS = [-700.0, -80.0, -30.0, -12.0, -7.5, -3.0, -1.3, -0.5, -1e-3, -1e-30, 0.
           2e-3, 0.6, 2.0, 4.5, 19.0, 35.0, 200.0, 1e4]
 
 
-def _close(got: float, want, rel: float, abs_: float) -> bool:
-    return abs(got - float(want)) <= rel * abs(float(want)) + abs_
-
-
 @pytest.mark.parametrize("name", sorted(PAPER))
 def test_values_and_derivatives_match_the_paper_in_high_precision(name):
     spec = registry().spec(name)
-    f = PAPER[name]
-    bound = spec.bind(fill_examples=True)
-    values = spec.math_values(bound)
-    x = torch.tensor(POINTS, dtype=F64)
-    y = spec.forward(x, **values)
-    d1 = spec.derivative(x, **values)
-    d2 = spec.second_derivative(x, **values)
-    kinks = spec.kink_points(bound)
-    for i, xv in enumerate(POINTS):
-        xm = mp.mpf(xv)
-        with mp.workdps(50 if abs(xv) < 19 else 400):
-            want = f(xm)
-            exact_point = any(abs(xv - k) < 1e-2 for k in kinks)
-            if not exact_point:
-                want1, want2 = mp.diff(f, xm), mp.diff(f, xm, 2)
-        assert _close(float(y[i]), want, 1e-13, 1e-300), (name, xv, float(y[i]), want)
-        if exact_point:
-            continue
-        floor = 1e-16 if abs(xv) < 50 else 1e-300  # a derivative may vanish near 0
-        assert _close(float(d1[i]), want1, 1e-11, floor), (name, xv, float(d1[i]), want1)
-        assert _close(float(d2[i]), want2, 1e-10, floor), (name, xv, float(d2[i]), want2)
+    check_against_paper(spec, PAPER[name], POINTS, value_rtol=1e-13,
+                        bound=spec.bind(fill_examples=True))
 
 
 def test_star_relu_standardises_a_normal_input():
