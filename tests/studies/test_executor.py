@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from actlab.errors import ParameterError
 from actlab.studies import Executor, LocalProcessExecutor, SerialExecutor, TrialTask
 from actlab.studies.executor import available_cores
-from support.study_trials import dying_trial, scripted_accuracy, scripted_trial
+from support.study_trials import dying_trial, scripted_accuracy, scripted_trial, stubborn_trial
 
 
 def task(activation: str, seed: int = 0) -> TrialTask:
@@ -67,6 +68,25 @@ def test_a_worker_that_dies_fails_its_trial_and_the_pool_recovers():
         executor.submit(task("relu"))
         after = list(executor.completed())
     assert [o.status for o in after] == ["finished"]
+
+
+def test_cancelling_kills_a_worker_that_holds_sigterm_off(tmp_path):
+    """An interrupted study stops its workers even when one ignores SIGTERM: otherwise the
+    pool's manager thread would wait for it at exit and the driver would hang."""
+    import psutil
+
+    pid_file = tmp_path / "pid"
+    executor = LocalProcessExecutor(1, trial_function=stubborn_trial)
+    executor.submit(TrialTask("stubborn", {"pid_file": str(pid_file)}))
+    deadline = time.monotonic() + 120  # a spawned worker imports torch first
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.monotonic() < deadline, "the worker never started its trial"
+        time.sleep(0.1)
+    worker = psutil.Process(int(pid_file.read_text()))
+    started = time.monotonic()
+    executor.shutdown(cancel=True)
+    assert time.monotonic() - started < 30
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
 
 
 def test_worker_count_is_checked():

@@ -76,3 +76,65 @@ def test_a_worker_loads_a_factory_from_its_shipped_copy(tmp_path: Path,
     parsed = parse_reference(reference)
     assert parsed.text == reference  # the trial's identity stays the driver's path
     assert load_reference(parsed)() == tmp_path.name  # the neighbour imported from the copy
+
+
+def _archive(tmp_path: Path, add) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        add(tar)
+    return buffer.getvalue()
+
+
+@pytest.fixture(params=["data filter", "older python"])
+def extraction(request, monkeypatch):
+    """Both ways of extracting: Python's "data" filter, and the checks made where it is
+    missing (Python 3.11.0-3.11.3, Debian 12's 3.11.2)."""
+    import tarfile
+
+    if request.param == "older python":
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tarfile data filter")
+    return request.param
+
+
+def test_a_trial_folder_round_trips_through_its_archive(tmp_path: Path, extraction):
+    folder = tmp_path / "trial"
+    (folder / "tensorboard").mkdir(parents=True)
+    (folder / "metrics.json").write_text('{"a": 1}')
+    (folder / "tensorboard" / "events.out").write_bytes(b"\x00\x01")
+    home = tmp_path / "home" / "trial"
+    ray_executor.unpack_trial_folder(ray_executor.pack_trial_folder(folder), home)
+    assert (home / "metrics.json").read_text() == '{"a": 1}'
+    assert (home / "tensorboard" / "events.out").read_bytes() == b"\x00\x01"
+
+
+@pytest.mark.parametrize("member", ["../outside.txt", "/abs/outside.txt", "link"])
+def test_an_archive_that_would_write_outside_its_folder_is_refused(tmp_path: Path, extraction,
+                                                                   member):
+    import io
+    import tarfile
+
+    def add(tar: tarfile.TarFile) -> None:
+        info = tarfile.TarInfo(member)
+        if member == "link":
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+        else:
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"bad"))
+
+    archive = _archive(tmp_path, add)
+    target = tmp_path / "home"
+    if member.startswith("/") and extraction == "data filter":
+        # Python's filter strips the leading "/": the file lands inside the folder.
+        ray_executor.unpack_trial_folder(archive, target)
+        assert (target / "abs" / "outside.txt").read_bytes() == b"bad"
+    else:
+        with pytest.raises(tarfile.TarError):
+            ray_executor.unpack_trial_folder(archive, target)
+    assert not (tmp_path / "outside.txt").exists() and not Path("/abs/outside.txt").exists()
+    assert not (target / "link").exists()

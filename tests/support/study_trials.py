@@ -75,3 +75,15 @@ def dying_trial(task: TrialTask) -> dict[str, Any]:
     if task.config.get("activation") == "die":
         os._exit(13)
     return {"pid": os.getpid()}
+
+
+def stubborn_trial(task: TrialTask) -> dict[str, Any]:
+    """Hold SIGTERM off and run for a minute (as a worker deep in native code may), after
+    writing its pid to the file named by the task's config."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with open(task.config["pid_file"], "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(60)
+    return {"pid": os.getpid()}

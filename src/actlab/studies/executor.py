@@ -279,7 +279,15 @@ class LocalProcessExecutor(Executor):
             pool.shutdown(wait=False, cancel_futures=True)
             for process in workers:
                 process.terminate()
+            # A worker inside native code that holds SIGTERM off (a library's own handler,
+            # a long C call) is killed after 5 s: the pool's manager thread joins every
+            # worker at exit, and one left alive would hang the interrupted driver.
+            deadline = time.monotonic() + 5
             for process in workers:
-                process.join(timeout=5)
+                process.join(timeout=max(0.0, deadline - time.monotonic()))
+            for process in workers:
+                if process.is_alive():
+                    process.kill()
+                    process.join(timeout=5)
         else:
             pool.shutdown(wait=True)

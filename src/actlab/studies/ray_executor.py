@@ -462,6 +462,27 @@ def python_files_beside(path: Path) -> list[Path]:
     return files
 
 
+def extract_archive(tar: tarfile.TarFile, destination: Path) -> None:
+    """Extract an archive of plain files and folders into `destination`, refusing anything
+    else (links, devices, absolute names, names that climb out with ``..``).
+
+    Python's "data" extraction filter does that where it exists (3.11.4 and later); on an
+    older 3.11, such as Debian 12's 3.11.2, the same checks are made here first.
+    """
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(destination, filter="data")
+        return
+    members = tar.getmembers()
+    for member in members:
+        parts = Path(member.name).parts
+        if member.name.startswith(("/", "\\")) or ".." in parts or not (
+                member.isfile() or member.isdir()):
+            raise tarfile.TarError(f"refusing to extract {member.name!r}: only plain files "
+                                   "and folders inside the archive's folder are shipped")
+        member.mode = 0o755 if member.isdir() else member.mode & 0o755
+    tar.extractall(destination, members=members)
+
+
 def pack_files(folder: Path, files: list[Path]) -> bytes:
     """Files of one folder as a gzip'd tar archive, named relative to the folder."""
     buffer = io.BytesIO()
@@ -479,7 +500,7 @@ def unpack_shipped_files(archive: bytes) -> Path:
         folder.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f"{digest}-", dir=folder.parent))
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            tar.extractall(partial, filter="data")
+            extract_archive(tar, partial)
         try:
             partial.rename(folder)  # whole or not at all: another worker may race us
         except OSError:
@@ -521,7 +542,7 @@ def unpack_trial_folder(archive: bytes, folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        tar.extractall(folder, filter="data")
+        extract_archive(tar, folder)
 
 
 def dataset_bytes(dataset: Any) -> int:
