@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from actlab.studies import (  # noqa: E402 (after the skip)
 )
 from actlab.studies.executor import available_cores, keep_dataset  # noqa: E402
 from actlab.studies.ray_executor import RayExecutor  # noqa: E402
+from support.killed_studies import kill_once_finished  # noqa: E402
 from support.ray_cluster import SRC_DIR, TESTS_DIR, RayHead  # noqa: E402
 from support.ray_trials import (  # noqa: E402
     artifact_trial,
@@ -430,30 +430,13 @@ def start_driver(tmp_path: Path, spec_text: str, folder: Path, address: str, mod
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def finished_count(path: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return db.execute("SELECT count(*) FROM trials WHERE status = 'finished'"
-                              ).fetchone()[0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
 def test_a_killed_driver_resumes_with_only_the_missing_trials(head: RayHead, tmp_path: Path):
     spec_text = SCRIPTED_SPEC.format(seeds=5, activations='["relu", "sigmoid", "gelu"]')
     folder = tmp_path / "study"
     driver = start_driver(tmp_path, spec_text, folder, head.address, "study_trials",
                           "scripted_trial", {"ACTLAB_TEST_TRIAL_SECONDS": "0.5"})
     store_path = folder / "results.sqlite"
-    deadline = time.monotonic() + 180
-    try:
-        while finished_count(store_path) < 3:
-            assert driver.poll() is None, driver.stdout.read().decode()
-            assert time.monotonic() < deadline, "the study stored nothing in 3 minutes"
-            time.sleep(0.05)
-    finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
+    kill_once_finished(driver, store_path, 3, timeout_s=180)
     with ResultsStore(store_path) as store:
         before = {t.trial_id: t for t in store.trials()}
     finished = {i for i, t in before.items() if t.status == "finished"}

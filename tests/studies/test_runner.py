@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +22,7 @@ from actlab.studies import (
     study_spec_from_toml,
 )
 from actlab.studies.runner import study_lock
+from support.killed_studies import kill_once_finished
 from support.study_trials import SCRIPT, scripted_accuracy, scripted_trial
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
@@ -124,17 +122,6 @@ if __name__ == "__main__":
 """
 
 
-def _finished(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return db.execute("SELECT count(*) FROM trials WHERE status = 'finished'"
-                              ).fetchone()[0]
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
-
-
 def test_sigkill_loses_only_the_trials_in_flight(tmp_path: Path):
     spec_text = SPEC.format(seeds=6, activations='["relu", "sigmoid", "gelu", "selu"]')
     folder = tmp_path / "study"
@@ -146,15 +133,7 @@ def test_sigkill_loses_only_the_trials_in_flight(tmp_path: Path):
                                start_new_session=True, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
     store_path = folder / "results.sqlite"
-    deadline = time.monotonic() + 120
-    try:
-        while _finished(store_path) < 4:
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "the study stored nothing in 2 minutes"
-            time.sleep(0.05)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)  # the study and its workers, at once
-        process.wait()
+    kill_once_finished(process, store_path, 4, timeout_s=120)
 
     spec = study_spec_from_toml(spec_text)
     with ResultsStore(store_path) as store:

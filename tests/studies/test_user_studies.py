@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from actlab.studies import (
     user_study,
 )
 from actlab.training import TrialConfig, run_trial
+from support.killed_studies import kill_once_finished
 
 USER_CODE = Path(__file__).parent / "user_code"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -37,17 +35,6 @@ def in_user_code(monkeypatch) -> Path:
     """Run from the folder holding mymodels.py, as a user would."""
     monkeypatch.chdir(USER_CODE)
     return USER_CODE
-
-
-def _finished(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return db.execute("SELECT count(*) FROM trials WHERE status = 'finished'"
-                              ).fetchone()[0]
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
 
 
 COMMAND = ["compare", "--model", "mymodels.py:tiny_net", "--dataset", "mymodels.py:blobs",
@@ -62,15 +49,7 @@ def test_a_cli_study_of_a_user_file_runs_in_spawned_workers_and_resumes(tmp_path
                              start_new_session=True, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
     store = folder / "results.sqlite"
-    deadline = time.monotonic() + 300
-    try:
-        while _finished(store) < 2:
-            assert first.poll() is None, first.stdout.read().decode()
-            assert time.monotonic() < deadline, "no trial finished in 5 minutes"
-            time.sleep(0.05)
-    finally:
-        os.killpg(first.pid, signal.SIGKILL)  # the study and its workers, at once
-        first.wait()
+    kill_once_finished(first, store, 2, timeout_s=300)
     with ResultsStore(store) as results:
         before = {t.trial_id: t for t in results.trials()}
     finished = {i for i, t in before.items() if t.status == "finished"}
