@@ -14,6 +14,7 @@ import urllib.request
 from click.testing import CliRunner
 
 from actlab.cli import main
+from support.terminal import interruptible
 
 
 def test_help_lists_the_options():
@@ -46,8 +47,9 @@ def test_bad_addresses_are_refused():
 
 
 def test_the_command_serves_until_interrupted():
-    process = subprocess.Popen([sys.executable, "-m", "actlab.cli", "playground", "--port", "0",
-                                "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = subprocess.Popen(interruptible([sys.executable, "-m", "actlab.cli", "playground",
+                                              "--port", "0", "--no-browser"]),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=dict(os.environ))
     try:
         line = process.stdout.readline()

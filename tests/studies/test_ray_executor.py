@@ -38,6 +38,7 @@ from support.ray_trials import (  # noqa: E402
     threads_trial,
 )
 from support.study_trials import dying_trial, scripted_accuracy  # noqa: E402
+from support.terminal import interruptible  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
 
@@ -426,7 +427,7 @@ def start_driver(tmp_path: Path, spec_text: str, folder: Path, address: str, mod
     script.write_text(DRIVER.format(src=str(SRC_DIR), tests=str(TESTS_DIR), spec=spec_text,
                                     folder=str(folder), address=address, module=module,
                                     function=function, env=worker_env))
-    return subprocess.Popen([sys.executable, str(script)], start_new_session=True,
+    return subprocess.Popen(interruptible([sys.executable, str(script)]), start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 

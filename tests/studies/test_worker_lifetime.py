@@ -18,6 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from support.terminal import interruptible
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="process-tree checks read Linux process tables")
 
@@ -42,8 +44,8 @@ def _start_study(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     spec.write_text(SPEC)
     folder = tmp_path / "study"
     driver = subprocess.Popen(
-        [sys.executable, "-m", "actlab", "compare", "--spec", str(spec), "--output",
-         str(folder), "--workers", "2", "--quiet", "--no-report"],
+        interruptible([sys.executable, "-m", "actlab", "compare", "--spec", str(spec),
+                       "--output", str(folder), "--workers", "2", "--quiet", "--no-report"]),
         start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return driver, folder
 
